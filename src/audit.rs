@@ -1,0 +1,196 @@
+//! The audit pipeline: bundle + protocol + trust set + options → [`Report`].
+//! Pure and offline: no file, network or clock access happens in here (the
+//! audit time is passed in).
+
+use time::OffsetDateTime;
+
+use crate::bundle::Bundle;
+use crate::checks::{self, AuditOptions, Context, Scope, SignerPin, Status, Verdict};
+use crate::evidence::attestation::AttestationDocument;
+use crate::evidence::layout;
+use crate::protocol::Protocol;
+use crate::report::redact::Redactor;
+use crate::report::*;
+use crate::trust::TrustSet;
+use crate::util::fmt_time;
+
+/// Finds and parses the attestation evidence in a bundle: the served
+/// document, or a raw report + VCEK import.
+pub fn attestation_of(bundle: &Bundle) -> Result<AttestationDocument, String> {
+    if let Some(bytes) = bundle.member(layout::ATTESTATION) {
+        return AttestationDocument::parse_json(bytes)
+            .map_err(|e| format!("{}: {e}", layout::ATTESTATION));
+    }
+    if let Some(report) = bundle.member(layout::SNP_REPORT) {
+        let vcek = bundle
+            .members_under(layout::SNP_VCEK)
+            .first()
+            .and_then(|p| bundle.member(p))
+            .ok_or_else(|| {
+                format!(
+                    "{} has no VCEK beside it ({}.der|.pem)",
+                    layout::SNP_REPORT,
+                    layout::SNP_VCEK
+                )
+            })?;
+        return AttestationDocument::from_raw(report, vcek)
+            .map_err(|e| format!("{}: {e}", layout::SNP_REPORT));
+    }
+    Err(format!(
+        "the bundle holds no attestation evidence ({} or {})",
+        layout::ATTESTATION,
+        layout::SNP_REPORT
+    ))
+}
+
+/// Runs every check and assembles the report.
+pub fn audit(
+    bundle: &Bundle,
+    protocol: &Protocol,
+    trust: &TrustSet,
+    options: &AuditOptions,
+    audit_time: OffsetDateTime,
+) -> Report {
+    let doc = attestation_of(bundle);
+    let (eval_time, eval_source) = match (options.at, bundle.collected_at()) {
+        (Some(t), _) => (t, "option"),
+        (None, Some(t)) => (t, "bundle"),
+        // No usable collection time: judge at audit time and say so.
+        (None, None) => (audit_time, "audit-time"),
+    };
+    let ctx = Context {
+        bundle,
+        doc: &doc,
+        protocol,
+        trust,
+        options,
+        eval_time,
+    };
+    let mut results = checks::run_all(&ctx);
+
+    // Redaction: learn secrets from the command line, apply to every string.
+    let mut redactor = Redactor::none();
+    if !options.no_redact {
+        if let Ok(d) = &doc {
+            if let Some(l) = &d.launch {
+                redactor.learn(&l.kernel_cli);
+            }
+        }
+    }
+    for r in &mut results {
+        r.summary = redactor.apply(&r.summary);
+        r.expected = r.expected.as_ref().map(|s| redactor.apply(s));
+        r.actual = r.actual.as_ref().map(|s| redactor.apply(s));
+        for v in r.details.values_mut() {
+            redactor.apply_json(v);
+        }
+    }
+
+    let verdict = checks::verdict(&results);
+    let failed_required: Vec<String> = results
+        .iter()
+        .filter(|r| r.required && r.status == Status::Fail)
+        .map(|r| r.id.clone())
+        .collect();
+    let warnings = results
+        .iter()
+        .filter(|r| r.status == Status::Warn || (r.status == Status::Fail && !r.required))
+        .count();
+    let mut label = match (verdict, options.scope) {
+        (Verdict::Fail, _) => "FAIL".to_string(),
+        (Verdict::Pass, Scope::Full) => "PASS".to_string(),
+        (Verdict::Pass, Scope::Attestation) => "PASS (attestation only)".to_string(),
+    };
+    if !trust.production {
+        label.push_str(" — NON-PRODUCTION TRUST");
+    }
+
+    let signer_fp = bundle
+        .signer_pem
+        .as_ref()
+        .and_then(|p| std::str::from_utf8(p).ok())
+        .and_then(|p| crate::bundle::keys::parse_public(p, "signer.pem").ok())
+        .map(|k| crate::bundle::keys::fingerprint(&k));
+    let pinned = matches!((&options.signer_pin, &signer_fp), (Some(SignerPin::Fingerprint(p)), Some(f)) if p == f);
+
+    let pred = &bundle.statement.predicate;
+    let members = pred
+        .members
+        .iter()
+        .map(|m| {
+            let data = bundle.member(&m.path);
+            MemberInfo {
+                path: m.path.clone(),
+                size: data.map(|d| d.len() as u64).unwrap_or(0),
+                sha256: data.map(crate::util::sha256_hex).unwrap_or_default(),
+                source: redactor.apply(&m.source),
+                http_status: m.http_status,
+                fetched_at: m.fetched_at.clone(),
+            }
+        })
+        .collect();
+
+    let mut facts = std::collections::BTreeMap::new();
+    for r in &results {
+        for (k, v) in &r.details {
+            if let Some(fact) = k.strip_prefix("fact:") {
+                facts.insert(fact.to_string(), v.clone());
+            }
+        }
+    }
+
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool: ToolInfo {
+            name: crate::TOOL_NAME.into(),
+            version: crate::TOOL_VERSION.into(),
+        },
+        bundle: BundleInfo {
+            file_name: bundle.file_name.clone(),
+            sha256: bundle.sha256.clone(),
+            size: bundle.size,
+            target: redactor.apply(&pred.target),
+            declared_protocol: pred.protocol.clone(),
+            collected_by: ToolInfo {
+                name: pred.tool.name.clone(),
+                version: pred.tool.version.clone(),
+            },
+            started_at: pred.started_at.clone(),
+            finished_at: pred.finished_at.clone(),
+            warnings: pred.warnings.iter().map(|w| redactor.apply(w)).collect(),
+            members,
+        },
+        signer: SignerInfo {
+            fingerprint: signer_fp,
+            pinned,
+        },
+        trust: TrustInfo {
+            name: trust.name.clone(),
+            version: trust.version.clone(),
+            digest: trust.digest(),
+            production: trust.production,
+            anchors: trust.anchors(),
+        },
+        protocol: ProtocolInfo {
+            id: protocol.id.clone(),
+            title: protocol.title.clone(),
+            origin: protocol.origin.clone(),
+            digest: protocol.digest.clone(),
+        },
+        scope: options.scope.as_str().into(),
+        evaluation_time: fmt_time(eval_time),
+        evaluation_time_source: eval_source.into(),
+        audit_time: fmt_time(audit_time),
+        redacted: !options.no_redact,
+        facts,
+        families: summarize_families(&results),
+        checks: results,
+        verdict: VerdictInfo {
+            status: verdict,
+            label,
+            non_production_trust: !trust.production,
+            failed_required,
+            warnings,
+        },
+    }
+}

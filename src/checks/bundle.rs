@@ -1,0 +1,172 @@
+//! `bundle.*`: the envelope signature, the pinned signer, and that the
+//! evidence members are exactly those the signed statement lists.
+
+use std::collections::BTreeSet;
+
+use super::{CheckResult, Context, SignerPin};
+use crate::bundle::format::{
+    ENVELOPE_PATH, EVIDENCE_PREFIX, PAYLOAD_TYPE, PREDICATE_TYPE, SIGNER_PATH, STATEMENT_TYPE,
+};
+use crate::bundle::keys;
+
+const SPEC: &str = "protocol/bundle-format.md";
+
+pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    vec![signature(ctx), integrity(ctx)]
+}
+
+fn signature(ctx: &Context) -> CheckResult {
+    const ID: &str = "bundle.signature";
+    const TITLE: &str = "Bundle signature and signer";
+    let b = ctx.bundle;
+    let base = |r: CheckResult| {
+        r.evidence(ENVELOPE_PATH)
+            .evidence(SIGNER_PATH)
+            .spec(format!("{SPEC} §Signature; DSSE v1 PAE"))
+    };
+    if b.envelope.payload_type != PAYLOAD_TYPE {
+        return base(CheckResult::fail(ID, TITLE, "unexpected DSSE payloadType"))
+            .expected(PAYLOAD_TYPE)
+            .actual(b.envelope.payload_type.clone());
+    }
+    if b.statement.type_ != STATEMENT_TYPE || b.statement.predicate_type != PREDICATE_TYPE {
+        return base(CheckResult::fail(
+            ID,
+            TITLE,
+            "unknown statement or predicate type",
+        ))
+        .expected(format!("{STATEMENT_TYPE} / {PREDICATE_TYPE}"))
+        .actual(format!(
+            "{} / {}",
+            b.statement.type_, b.statement.predicate_type
+        ));
+    }
+    let Some(pem) = &b.signer_pem else {
+        return base(CheckResult::fail(
+            ID,
+            TITLE,
+            format!("the bundle carries no {SIGNER_PATH}: the signature cannot be checked"),
+        ));
+    };
+    let key = match std::str::from_utf8(pem)
+        .map_err(|e| e.to_string())
+        .and_then(|p| keys::parse_public(p, SIGNER_PATH).map_err(|e| e.to_string()))
+    {
+        Ok(k) => k,
+        Err(e) => {
+            return base(CheckResult::fail(
+                ID,
+                TITLE,
+                format!("signer key unreadable: {e}"),
+            ))
+        }
+    };
+    let fp = keys::fingerprint(&key);
+    if let Err(e) = b.envelope.verify(&key) {
+        return base(CheckResult::fail(ID, TITLE, e)).actual(format!("signer {fp}"));
+    }
+    match &ctx.options.signer_pin {
+        Some(SignerPin::Fingerprint(pin)) if pin == &fp => base(CheckResult::pass(
+            ID,
+            TITLE,
+            format!("signed by the pinned collector key {}", crate::util::short_hex(&fp)),
+        ))
+        .expected(pin.clone())
+        .actual(fp),
+        Some(SignerPin::Fingerprint(pin)) => base(CheckResult::fail(
+            ID,
+            TITLE,
+            "signed by a key other than the pinned collector key",
+        ))
+        .expected(pin.clone())
+        .actual(fp),
+        None => base(CheckResult::warn(
+            ID,
+            TITLE,
+            format!(
+                "signature valid, but the signer {} is not pinned (use --signer): anyone could have sealed this bundle",
+                crate::util::short_hex(&fp)
+            ),
+        ))
+        .expected("a signer pinned with --signer")
+        .actual(fp),
+    }
+}
+
+fn integrity(ctx: &Context) -> CheckResult {
+    const ID: &str = "bundle.integrity";
+    const TITLE: &str = "Evidence members match the signed statement";
+    let b = ctx.bundle;
+    let spec = format!("{SPEC} §Members; in-toto Statement v1 subject");
+    let mut problems = Vec::new();
+    let mut altered = Vec::new();
+    let listed: BTreeSet<&str> = b
+        .statement
+        .subject
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    if listed.len() != b.statement.subject.len() {
+        problems.push("the statement lists a member twice".to_string());
+    }
+    for s in &b.statement.subject {
+        match b.member(&s.name) {
+            None => {
+                problems.push(format!("{} is listed but missing", s.name));
+                altered.push(s.name.clone());
+            }
+            Some(bytes) => {
+                let d = crate::util::sha256_hex(bytes);
+                if d != s.digest.sha256 {
+                    problems.push(format!(
+                        "{} was altered (sha256 {} ≠ signed {})",
+                        s.name,
+                        crate::util::short_hex(&d),
+                        crate::util::short_hex(&s.digest.sha256)
+                    ));
+                    altered.push(s.name.clone());
+                }
+            }
+        }
+        if !s.name.starts_with(EVIDENCE_PREFIX) {
+            problems.push(format!("{} is outside {EVIDENCE_PREFIX}", s.name));
+        }
+    }
+    for p in b.members().keys() {
+        if !listed.contains(p.as_str()) {
+            problems.push(format!("{p} is present but not in the signed statement"));
+            altered.push(p.clone());
+        }
+    }
+    let records: BTreeSet<&str> = b
+        .statement
+        .predicate
+        .members
+        .iter()
+        .map(|m| m.path.as_str())
+        .collect();
+    if records != listed {
+        problems.push("the provenance records do not name exactly the signed members".into());
+    }
+    let mut r = if problems.is_empty() {
+        CheckResult::pass(
+            ID,
+            TITLE,
+            format!(
+                "{} evidence members, each matching its signed sha256",
+                listed.len()
+            ),
+        )
+    } else {
+        CheckResult::fail(ID, TITLE, problems.join("; "))
+    };
+    r = r
+        .spec(spec)
+        .evidence(ENVELOPE_PATH)
+        .expected(format!("{} members as signed", listed.len()))
+        .actual(format!("{} members present", b.members().len()));
+    for a in altered {
+        r = r.evidence(a);
+    }
+    r
+}

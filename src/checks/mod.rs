@@ -1,0 +1,305 @@
+//! The check framework: every check is a pure function from evidence,
+//! protocol, trust set and evaluation time to [`CheckResult`]s.
+//!
+//! Rules that the framework itself enforces (so that no family can forget
+//! them):
+//! * every family runs, whatever happened before (no early exit);
+//! * every check id the protocol marks as required must produce at least one
+//!   result; a required id that produced none becomes a synthetic failure
+//!   (`fail closed`);
+//! * the verdict is PASS only when no required result failed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::bundle::Bundle;
+use crate::evidence::attestation::AttestationDocument;
+use crate::protocol::Protocol;
+use crate::trust::TrustSet;
+
+pub mod bundle;
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The rule holds on the evidence.
+    Pass,
+    /// The rule does not apply (for example TLS checks on an attestation-only
+    /// bundle audited with `--scope attestation`).
+    NotApplicable,
+    /// Something a reviewer must read, which does not by itself fail the audit.
+    Warn,
+    /// The rule does not hold, or the evidence needed to decide is missing.
+    Fail,
+}
+
+impl Status {
+    /// The glyph used by the terminal summary.
+    pub fn icon(self) -> &'static str {
+        match self {
+            Status::Pass => "✅",
+            Status::Fail => "❌",
+            Status::Warn => "⚠️",
+            Status::NotApplicable => "➖",
+        }
+    }
+
+    /// Lower-case label (`pass`, `fail`, `warn`, `not-applicable`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Warn => "warn",
+            Status::NotApplicable => "not-applicable",
+        }
+    }
+}
+
+/// One result of one check. The serialised form is part of the JSON report
+/// contract (`protocol/report-schema.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// Stable kebab-case id, `family.name` (for example `snp.report-signature`).
+    pub id: String,
+    /// What the result is about when a check yields one result per item
+    /// (an SCT, an image, a GPU); `None` for single-result checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Family: the part of `id` before the first dot.
+    pub family: String,
+    /// Human title of the check.
+    pub title: String,
+    pub status: Status,
+    /// Whether the protocol makes this check count towards the verdict.
+    pub required: bool,
+    /// One line saying what was found.
+    pub summary: String,
+    /// What the rule expects, as a value a reviewer can compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What the evidence shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// Bundle members (paths inside the zip) the check read.
+    pub evidence: Vec<String>,
+    /// Where the rule comes from (spec section, or original verifier rule).
+    pub spec: String,
+    /// Extra key values shown in the report (sorted keys).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub details: BTreeMap<String, serde_json::Value>,
+}
+
+impl CheckResult {
+    /// Starts a result; `required` is filled in by the framework from the protocol.
+    pub fn new(id: &str, title: &str, status: Status, summary: impl Into<String>) -> Self {
+        CheckResult {
+            id: id.to_string(),
+            subject: None,
+            family: id.split('.').next().unwrap_or(id).to_string(),
+            title: title.to_string(),
+            status,
+            required: false,
+            summary: summary.into(),
+            expected: None,
+            actual: None,
+            evidence: Vec::new(),
+            spec: String::new(),
+            details: BTreeMap::new(),
+        }
+    }
+    pub fn pass(id: &str, title: &str, summary: impl Into<String>) -> Self {
+        Self::new(id, title, Status::Pass, summary)
+    }
+    pub fn fail(id: &str, title: &str, summary: impl Into<String>) -> Self {
+        Self::new(id, title, Status::Fail, summary)
+    }
+    pub fn warn(id: &str, title: &str, summary: impl Into<String>) -> Self {
+        Self::new(id, title, Status::Warn, summary)
+    }
+    pub fn not_applicable(id: &str, title: &str, summary: impl Into<String>) -> Self {
+        Self::new(id, title, Status::NotApplicable, summary)
+    }
+    pub fn subject(mut self, s: impl Into<String>) -> Self {
+        self.subject = Some(s.into());
+        self
+    }
+    pub fn expected(mut self, s: impl Into<String>) -> Self {
+        self.expected = Some(s.into());
+        self
+    }
+    pub fn actual(mut self, s: impl Into<String>) -> Self {
+        self.actual = Some(s.into());
+        self
+    }
+    pub fn evidence(mut self, path: impl Into<String>) -> Self {
+        let p = path.into();
+        if !self.evidence.contains(&p) {
+            self.evidence.push(p);
+        }
+        self
+    }
+    pub fn spec(mut self, s: impl Into<String>) -> Self {
+        self.spec = s.into();
+        self
+    }
+    pub fn detail(mut self, k: &str, v: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(k.to_string(), v.into());
+        self
+    }
+}
+
+/// How much of the evidence the audit demands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    /// Everything the protocol requires; missing evidence fails.
+    #[default]
+    Full,
+    /// Only the attestation document (an offline import): TLS handshake, CT
+    /// and image checks are not applicable; the verdict says so.
+    Attestation,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Full => "full",
+            Scope::Attestation => "attestation",
+        }
+    }
+}
+
+/// Options that change how checks judge evidence, set on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    pub scope: Scope,
+    /// DER SubjectPublicKeyInfo or its SHA-256 the bundle signer must match.
+    pub signer_pin: Option<SignerPin>,
+    /// Override of the evaluation time (`--at`).
+    pub at: Option<OffsetDateTime>,
+    /// Override of the GPU certificate time policy (`--gpu-cert-time`).
+    pub gpu_cert_time: Option<String>,
+    /// `--no-redact`: show secrets from the evidence in the report.
+    pub no_redact: bool,
+}
+
+/// The pinned collector key, as given to `audit --signer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerPin {
+    /// SHA-256 of the SPKI DER (the bundle's keyid), lower-case hex.
+    Fingerprint(String),
+}
+
+/// Everything a check may look at. Checks never touch the file system, the
+/// network or the clock: all of that is in here.
+pub struct Context<'a> {
+    pub bundle: &'a Bundle,
+    /// The attestation document, or why it could not be parsed/found.
+    pub doc: &'a Result<AttestationDocument, String>,
+    pub protocol: &'a Protocol,
+    pub trust: &'a TrustSet,
+    pub options: &'a AuditOptions,
+    /// The instant at which validity periods are judged.
+    pub eval_time: OffsetDateTime,
+}
+
+impl Context<'_> {
+    /// Bytes of a bundle member (full path inside the zip, `evidence/…`).
+    pub fn member(&self, path: &str) -> Option<&[u8]> {
+        self.bundle.member(path)
+    }
+
+    /// Paths of members under a prefix, sorted.
+    pub fn members_under(&self, prefix: &str) -> Vec<&str> {
+        self.bundle.members_under(prefix)
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.options.scope
+    }
+}
+
+/// A family of checks: a name shown in summaries and the function that runs it.
+pub struct Family {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub run: fn(&Context) -> Vec<CheckResult>,
+}
+
+/// All families, in report order. Each lives in its own file.
+pub fn families() -> Vec<Family> {
+    vec![Family {
+        id: "bundle",
+        title: "Evidence bundle",
+        run: bundle::run,
+    }]
+}
+
+/// Runs every family and applies the protocol's required set.
+pub fn run_all(ctx: &Context) -> Vec<CheckResult> {
+    let mut results = Vec::new();
+    for fam in families() {
+        let mut r = (fam.run)(ctx);
+        for res in &mut r {
+            debug_assert_eq!(res.family, fam.id, "check {} in wrong family", res.id);
+            res.required = ctx.protocol.is_required(&res.id);
+        }
+        results.extend(r);
+    }
+    // Fail closed: a required check that produced no result is a failure.
+    for id in ctx.protocol.required_checks() {
+        if !id.ends_with(".*") && !results.iter().any(|r| &r.id == id) {
+            let mut r = CheckResult::fail(
+                id,
+                "Required check produced no result",
+                format!("the protocol requires {id} but no check produced a result for it"),
+            )
+            .spec("blyss-evidence: fail closed");
+            r.required = true;
+            results.push(r);
+        }
+    }
+    results
+}
+
+/// Aggregated verdict of an audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// The verdict: PASS only if no required result failed.
+pub fn verdict(results: &[CheckResult]) -> Verdict {
+    if results
+        .iter()
+        .any(|r| r.required && r.status == Status::Fail)
+    {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    }
+}
+
+/// Worst status among `results` (Fail > Warn > Pass > NotApplicable),
+/// counting non-required failures as warnings.
+pub fn worst(results: &[&CheckResult]) -> Status {
+    let mut worst = Status::NotApplicable;
+    for r in results {
+        let s = match r.status {
+            Status::Fail if !r.required => Status::Warn,
+            s => s,
+        };
+        worst = match (worst, s) {
+            (Status::Fail, _) | (_, Status::Fail) => Status::Fail,
+            (Status::Warn, _) | (_, Status::Warn) => Status::Warn,
+            (Status::Pass, _) | (_, Status::Pass) => Status::Pass,
+            _ => Status::NotApplicable,
+        };
+    }
+    worst
+}

@@ -1,0 +1,1 @@
+//! `collect`: the only networked code in the project (cargo feature `collect`).

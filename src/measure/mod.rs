@@ -1,0 +1,1 @@
+//! Launch measurement recomputation (AMD SEV-SNP), offline.

@@ -1,0 +1,404 @@
+//! Trust sets: the anchors every check verifies against. Nothing in a bundle
+//! is ever used as an anchor.
+//!
+//! The production set is embedded in the binary and is the default.
+//! `--trust FILE` loads another set (test platforms, private CAs); any set
+//! other than the embedded production one is reported as **non-production**
+//! in every output format.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Schema id of a trust file.
+pub const SCHEMA: &str = "blyss-evidence.trust/v1";
+
+#[derive(Debug, Error)]
+pub enum TrustError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("trust file {path}: {reason}")]
+    Invalid { path: String, reason: String },
+}
+
+/// AMD root pair for one product line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmdRoots {
+    /// ARK certificate DER.
+    pub ark: Vec<u8>,
+    /// ASK certificate DER.
+    pub ask: Vec<u8>,
+}
+
+/// A named, versioned set of trust anchors.
+#[derive(Debug, Clone)]
+pub struct TrustSet {
+    pub name: String,
+    pub version: String,
+    /// True only for the embedded production set.
+    pub production: bool,
+    /// AMD ARK/ASK by product line (`Milan`, `Genoa`, `Turin`).
+    pub amd: BTreeMap<String, AmdRoots>,
+    /// SPKI DER of keys allowed to sign the CT log list.
+    pub ct_log_list_keys: Vec<Vec<u8>>,
+    /// A log list (JSON, Google v3 schema) used when a bundle has none.
+    pub ct_log_list_snapshot: Option<Vec<u8>>,
+    /// NVIDIA Device Identity CA certificates (DER).
+    pub nvidia_device_roots: Vec<Vec<u8>>,
+    /// NVIDIA RIM signing root certificates (DER).
+    pub nvidia_rim_roots: Vec<Vec<u8>>,
+    /// Whether Mozilla's WebPKI roots (webpki-roots) are trusted for TLS.
+    pub webpki_mozilla: bool,
+    /// Extra TLS root CAs (DER), e.g. a test CA.
+    pub tls_roots: Vec<Vec<u8>>,
+}
+
+/// One anchor, for display (`trust show`, reports).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorInfo {
+    /// What it anchors (`amd.genoa.ark`, `ct.log-list-key`, …).
+    pub role: String,
+    /// Subject or description.
+    pub name: String,
+    /// sha256 of the DER.
+    pub sha256: String,
+}
+
+fn cert_subject(der: &[u8]) -> String {
+    use der::Decode;
+    match x509_cert::Certificate::from_der(der) {
+        Ok(c) => c.tbs_certificate.subject.to_string(),
+        Err(_) => "(public key)".to_string(),
+    }
+}
+
+fn pem_or_der_certs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    if bytes.starts_with(b"-----BEGIN")
+        || bytes.iter().take(64).all(|b| b.is_ascii())
+            && bytes.windows(10).any(|w| w == b"-----BEGIN")
+    {
+        let text = std::str::from_utf8(bytes).map_err(|_| "PEM is not UTF-8".to_string())?;
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("-----BEGIN ") {
+            let end_marker = rest[start..]
+                .find("-----END ")
+                .ok_or("unterminated PEM block")?;
+            let tail = &rest[start + end_marker..];
+            let line_end = tail.find('\n').map(|i| i + 1).unwrap_or(tail.len());
+            let block = &rest[start..start + end_marker + line_end];
+            let (_, der) = der::pem::decode_vec(block.as_bytes()).map_err(|e| e.to_string())?;
+            out.push(der);
+            rest = &rest[start + end_marker + line_end..];
+        }
+        if out.is_empty() {
+            return Err("no PEM block".into());
+        }
+        Ok(out)
+    } else {
+        Ok(vec![bytes.to_vec()])
+    }
+}
+
+/// Parses every certificate in a PEM bundle (or a single DER).
+pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    pem_or_der_certs(bytes)
+}
+
+impl TrustSet {
+    /// The embedded production trust set.
+    pub fn production() -> TrustSet {
+        use der::Encode;
+        let mut amd = BTreeMap::new();
+        let pair = |ark: sev::certs::snp::Certificate, ask: sev::certs::snp::Certificate| {
+            let ark: x509_cert::Certificate = ark.into();
+            let ask: x509_cert::Certificate = ask.into();
+            AmdRoots {
+                ark: ark.to_der().expect("builtin encodes"),
+                ask: ask.to_der().expect("builtin encodes"),
+            }
+        };
+        use sev::certs::snp::builtin::{genoa, milan, turin};
+        amd.insert(
+            "Milan".into(),
+            pair(
+                milan::ark().expect("builtin"),
+                milan::ask().expect("builtin"),
+            ),
+        );
+        amd.insert(
+            "Genoa".into(),
+            pair(
+                genoa::ark().expect("builtin"),
+                genoa::ask().expect("builtin"),
+            ),
+        );
+        amd.insert(
+            "Turin".into(),
+            pair(
+                turin::ark().expect("builtin"),
+                turin::ask().expect("builtin"),
+            ),
+        );
+        let key = pem_or_der_certs(include_bytes!("anchors/google-log-list-pubkey.pem"))
+            .expect("embedded key");
+        TrustSet {
+            name: "blyss-evidence-production".into(),
+            version: "2026.11".into(),
+            production: true,
+            amd,
+            ct_log_list_keys: key,
+            ct_log_list_snapshot: Some(include_bytes!("anchors/log_list_snapshot.json").to_vec()),
+            nvidia_device_roots: pem_or_der_certs(include_bytes!("anchors/nvidia-device-root.pem"))
+                .expect("embedded"),
+            nvidia_rim_roots: pem_or_der_certs(include_bytes!("anchors/nvidia-rim-root.pem"))
+                .expect("embedded"),
+            webpki_mozilla: true,
+            tls_roots: Vec::new(),
+        }
+    }
+
+    /// Loads a trust file (see `protocol/trust-file.md`). Paths inside are
+    /// relative to the file's directory.
+    pub fn load(path: &Path) -> Result<TrustSet, TrustError> {
+        let text = std::fs::read(path).map_err(|e| TrustError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        Self::parse(&text, &base, &path.display().to_string())
+    }
+
+    /// Parses trust file bytes, resolving file names against `base`.
+    pub fn parse(bytes: &[u8], base: &Path, name: &str) -> Result<TrustSet, TrustError> {
+        let inv = |r: String| TrustError::Invalid {
+            path: name.into(),
+            reason: r,
+        };
+        let f: TrustFile = serde_json::from_slice(bytes).map_err(|e| inv(e.to_string()))?;
+        if f.schema != SCHEMA {
+            return Err(inv(format!("schema {:?}, expected {SCHEMA:?}", f.schema)));
+        }
+        let read = |p: &str| -> Result<Vec<u8>, TrustError> {
+            let full: PathBuf = base.join(p);
+            std::fs::read(&full).map_err(|e| TrustError::Io {
+                path: full.display().to_string(),
+                source: e,
+            })
+        };
+        let certs = |p: &str| -> Result<Vec<Vec<u8>>, TrustError> {
+            pem_or_der_certs(&read(p)?).map_err(|e| inv(format!("{p}: {e}")))
+        };
+        let mut amd = BTreeMap::new();
+        for (product, r) in &f.amd {
+            let ark = certs(&r.ark)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| inv(format!("{product}: empty ARK")))?;
+            let ask = certs(&r.ask)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| inv(format!("{product}: empty ASK")))?;
+            amd.insert(product.clone(), AmdRoots { ark, ask });
+        }
+        let mut ct_keys = Vec::new();
+        for k in &f.ct.log_list_keys {
+            ct_keys.extend(certs(k)?);
+        }
+        let snapshot = match &f.ct.log_list_snapshot {
+            Some(p) => Some(read(p)?),
+            None => None,
+        };
+        let mut dev = Vec::new();
+        for p in &f.nvidia.device_roots {
+            dev.extend(certs(p)?);
+        }
+        let mut rim = Vec::new();
+        for p in &f.nvidia.rim_roots {
+            rim.extend(certs(p)?);
+        }
+        let mut tls = Vec::new();
+        for p in &f.tls.roots {
+            tls.extend(certs(p)?);
+        }
+        Ok(TrustSet {
+            name: f.name,
+            version: f.version,
+            production: false,
+            amd,
+            ct_log_list_keys: ct_keys,
+            ct_log_list_snapshot: snapshot,
+            nvidia_device_roots: dev,
+            nvidia_rim_roots: rim,
+            webpki_mozilla: f.tls.mozilla_roots,
+            tls_roots: tls,
+        })
+    }
+
+    /// Every anchor with its fingerprint, sorted by role.
+    pub fn anchors(&self) -> Vec<AnchorInfo> {
+        let h = crate::util::sha256_hex;
+        let mut out = Vec::new();
+        for (p, r) in &self.amd {
+            let pl = p.to_lowercase();
+            out.push(AnchorInfo {
+                role: format!("amd.{pl}.ark"),
+                name: cert_subject(&r.ark),
+                sha256: h(&r.ark),
+            });
+            out.push(AnchorInfo {
+                role: format!("amd.{pl}.ask"),
+                name: cert_subject(&r.ask),
+                sha256: h(&r.ask),
+            });
+        }
+        for k in &self.ct_log_list_keys {
+            out.push(AnchorInfo {
+                role: "ct.log-list-key".into(),
+                name: "CT log list signing key (SPKI)".into(),
+                sha256: h(k),
+            });
+        }
+        if let Some(s) = &self.ct_log_list_snapshot {
+            out.push(AnchorInfo {
+                role: "ct.log-list-snapshot".into(),
+                name: "embedded CT log list snapshot".into(),
+                sha256: h(s),
+            });
+        }
+        for c in &self.nvidia_device_roots {
+            out.push(AnchorInfo {
+                role: "nvidia.device-root".into(),
+                name: cert_subject(c),
+                sha256: h(c),
+            });
+        }
+        for c in &self.nvidia_rim_roots {
+            out.push(AnchorInfo {
+                role: "nvidia.rim-root".into(),
+                name: cert_subject(c),
+                sha256: h(c),
+            });
+        }
+        if self.webpki_mozilla {
+            out.push(AnchorInfo {
+                role: "tls.mozilla-roots".into(),
+                name: "Mozilla root program (webpki-roots)".into(),
+                sha256: String::new(),
+            });
+        }
+        for c in &self.tls_roots {
+            out.push(AnchorInfo {
+                role: "tls.root".into(),
+                name: cert_subject(c),
+                sha256: h(c),
+            });
+        }
+        out
+    }
+
+    /// Digest of the whole set: sha256 over `role sha256\n` lines in order.
+    pub fn digest(&self) -> String {
+        let mut s = format!("{}\n{}\n{}\n", self.name, self.version, self.production);
+        for a in self.anchors() {
+            s.push_str(&format!("{} {}\n", a.role, a.sha256));
+        }
+        crate::util::sha256_hex(s.as_bytes())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrustFile {
+    schema: String,
+    name: String,
+    version: String,
+    #[serde(default)]
+    amd: BTreeMap<String, AmdFile>,
+    #[serde(default)]
+    ct: CtFile,
+    #[serde(default)]
+    nvidia: NvidiaFile,
+    #[serde(default)]
+    tls: TlsFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AmdFile {
+    ark: String,
+    ask: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CtFile {
+    #[serde(default)]
+    log_list_keys: Vec<String>,
+    #[serde(default)]
+    log_list_snapshot: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NvidiaFile {
+    #[serde(default)]
+    device_roots: Vec<String>,
+    #[serde(default)]
+    rim_roots: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsFile {
+    #[serde(default)]
+    mozilla_roots: bool,
+    #[serde(default)]
+    roots: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_set_has_pinned_fingerprints() {
+        let t = TrustSet::production();
+        assert!(t.production);
+        let a = t.anchors();
+        let find = |role: &str| a.iter().find(|x| x.role == role).unwrap().sha256.clone();
+        assert_eq!(
+            find("nvidia.device-root"),
+            "102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48"
+        );
+        assert_eq!(
+            find("nvidia.rim-root"),
+            "12977b5115acb0381179279fffeb5a8c4d264971ebb32298023a465fa41df5d1"
+        );
+        assert_eq!(
+            find("ct.log-list-key"),
+            "f1d8b68e50210d8e73d9a3e97f571773c52d7f28c0b1a71beee81d8562e6fd85"
+        );
+        assert!(a.iter().any(|x| x.role == "amd.genoa.ark"));
+    }
+
+    #[test]
+    fn loaded_sets_are_never_production() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.json");
+        std::fs::write(
+            &f,
+            br#"{"schema":"blyss-evidence.trust/v1","name":"t","version":"1"}"#,
+        )
+        .unwrap();
+        let t = TrustSet::load(&f).unwrap();
+        assert!(!t.production);
+        assert_ne!(t.digest(), TrustSet::production().digest());
+    }
+}
