@@ -19,7 +19,15 @@ use crate::evidence::attestation::AttestationDocument;
 use crate::protocol::Protocol;
 use crate::trust::TrustSet;
 
+pub mod amd;
 pub mod bundle;
+pub mod cmdline;
+pub mod ct;
+pub mod gpu;
+pub mod images;
+pub mod measurement;
+pub mod snp;
+pub mod tls;
 
 /// Outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -222,7 +230,9 @@ impl Context<'_> {
     }
 }
 
-/// A family of checks: a name shown in summaries and the function that runs it.
+/// A family of checks: a name shown in summaries and the function that runs
+/// it. Several entries may share an id (for example `snp` checks live in two
+/// files); summaries group them by id.
 pub struct Family {
     pub id: &'static str,
     pub title: &'static str,
@@ -231,11 +241,53 @@ pub struct Family {
 
 /// All families, in report order. Each lives in its own file.
 pub fn families() -> Vec<Family> {
-    vec![Family {
-        id: "bundle",
-        title: "Evidence bundle",
-        run: bundle::run,
-    }]
+    vec![
+        Family {
+            id: "bundle",
+            title: "Evidence bundle",
+            run: bundle::run,
+        },
+        Family {
+            id: "amd",
+            title: "AMD certificate chain",
+            run: amd::run,
+        },
+        Family {
+            id: "snp",
+            title: "SEV-SNP report",
+            run: snp::run,
+        },
+        Family {
+            id: "snp",
+            title: "SEV-SNP report",
+            run: measurement::run,
+        },
+        Family {
+            id: "protocol",
+            title: "Protocol compliance",
+            run: cmdline::run,
+        },
+        Family {
+            id: "tls",
+            title: "TLS binding",
+            run: tls::run,
+        },
+        Family {
+            id: "ct",
+            title: "Certificate Transparency",
+            run: ct::run,
+        },
+        Family {
+            id: "images",
+            title: "Container images",
+            run: images::run,
+        },
+        Family {
+            id: "gpu",
+            title: "NVIDIA GPU",
+            run: gpu::run,
+        },
+    ]
 }
 
 /// Runs every family and applies the protocol's required set.

@@ -119,7 +119,7 @@ pub fn audit_and_report(
             .with_context(|| format!("writing {}", p.display()))?;
     }
     if a.html.is_some() || a.markdown.is_some() {
-        super::misc::write_rendered(&report, a.html.as_deref(), a.markdown.as_deref())?;
+        super::report::write_rendered(&report, a.html.as_deref(), a.markdown.as_deref())?;
     }
     print!(
         "{}",

@@ -1,8 +1,7 @@
-//! `trust show`, `ct check`, `report render`, and report file writing.
+//! `trust show`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::bail;
 use clap::Subcommand;
 
 use super::Outcome;
@@ -14,28 +13,6 @@ pub enum TrustCommand {
         /// Trust file (default: the embedded production set).
         #[arg(long)]
         trust: Option<PathBuf>,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum CtCommand {
-    /// Verify the SCTs embedded in a certificate, offline.
-    Check {
-        /// Certificate (PEM or DER; a PEM chain may carry the issuer second).
-        cert: PathBuf,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum ReportCommand {
-    /// Re-render a saved JSON report.
-    Render {
-        /// The JSON report.
-        json: PathBuf,
-        #[arg(long)]
-        html: Option<PathBuf>,
-        #[arg(long)]
-        markdown: Option<PathBuf>,
     },
 }
 
@@ -57,21 +34,4 @@ pub fn trust(c: TrustCommand) -> anyhow::Result<Outcome> {
         println!("{:<22} {:<64} {}", a.role, a.sha256, a.name);
     }
     Ok(Outcome::Pass)
-}
-
-pub fn ct(_c: CtCommand) -> anyhow::Result<Outcome> {
-    bail!("ct check is not implemented yet")
-}
-
-pub fn report(_c: ReportCommand) -> anyhow::Result<Outcome> {
-    bail!("report render is not implemented yet")
-}
-
-/// Writes HTML and/or Markdown renderings of a report.
-pub fn write_rendered(
-    _r: &blyss_evidence::report::Report,
-    _html: Option<&Path>,
-    _md: Option<&Path>,
-) -> anyhow::Result<()> {
-    bail!("HTML and Markdown reports are not implemented yet; use --json")
 }

@@ -9,9 +9,11 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod collect;
+mod ct;
 mod keygen;
 mod measure;
 mod misc;
+mod report;
 
 /// What a command concluded; errors are exit 2.
 pub enum Outcome {
@@ -53,12 +55,12 @@ enum Command {
     /// Certificate Transparency tools.
     Ct {
         #[command(subcommand)]
-        command: misc::CtCommand,
+        command: ct::CtCommand,
     },
     /// Re-render saved reports.
     Report {
         #[command(subcommand)]
-        command: misc::ReportCommand,
+        command: report::ReportCommand,
     },
 }
 
@@ -80,8 +82,8 @@ pub fn main() -> ExitCode {
         Command::Trust { command } => misc::trust(command),
         Command::Measure(a) => measure::run(a),
         Command::Firmware { command } => measure::firmware(command),
-        Command::Ct { command } => misc::ct(command),
-        Command::Report { command } => misc::report(command),
+        Command::Ct { command } => ct::run(command),
+        Command::Report { command } => report::run(command),
     };
     match res {
         Ok(Outcome::Pass) => ExitCode::from(0),

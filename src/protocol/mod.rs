@@ -82,7 +82,15 @@ pub struct Protocol {
 /// its line here; unknown section names are rejected.
 type Validator = fn(&Value) -> Result<(), String>;
 fn validators() -> Vec<(&'static str, Validator)> {
-    vec![]
+    vec![
+        ("snp", crate::checks::snp::validate_section),
+        ("cmdline", crate::checks::cmdline::validate_section),
+        ("measurement", crate::checks::measurement::validate_section),
+        ("tls", crate::checks::tls::validate_section),
+        ("ct", crate::checks::ct::validate_section),
+        ("images", crate::checks::images::validate_section),
+        ("gpu", crate::checks::gpu::validate_section),
+    ]
 }
 
 impl Protocol {

@@ -121,7 +121,12 @@ pub struct VerdictInfo {
 /// Builds family summaries from results.
 pub fn summarize_families(results: &[CheckResult]) -> Vec<FamilySummary> {
     let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     for fam in checks::families() {
+        if seen.contains(&fam.id) {
+            continue;
+        }
+        seen.push(fam.id);
         let rs: Vec<&CheckResult> = results.iter().filter(|r| r.family == fam.id).collect();
         out.push(family_summary(fam.id, fam.title, &rs));
     }

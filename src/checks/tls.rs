@@ -1,0 +1,16 @@
+//! Checks of the `tls` family (issue 5 (collect)).
+
+use super::{CheckResult, Context};
+
+pub fn run(_ctx: &Context) -> Vec<CheckResult> {
+    Vec::new()
+}
+
+/// Validates this family's protocol section (`sections.tls`); called when
+/// a protocol file is loaded. Replace with a typed `deny_unknown_fields` parse.
+pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
+    match v.as_object() {
+        Some(o) if o.is_empty() => Ok(()),
+        _ => Err("section not supported yet".into()),
+    }
+}
