@@ -209,17 +209,18 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         Ok(p) => p,
         Err(e) => return all(Status::Fail, &format!("{policy_src}: {e}"), None),
     };
-    let doc =
-        match ctx.doc {
-            Ok(d) => d,
-            Err(e) => return all(
+    let doc = match ctx.doc {
+        Ok(d) => d,
+        Err(e) => {
+            return all(
                 Status::Fail,
                 &format!(
                     "GPU evidence cannot be examined: the attestation document is unusable ({e})"
                 ),
                 None,
-            ),
-        };
+            )
+        }
+    };
     let src = doc.source.as_str();
     let gpus = match &doc.gpu {
         None => Vec::new(),

@@ -1,0 +1,3 @@
+//! Shared integration-test support, one module per area.
+
+pub mod gpu;
