@@ -264,13 +264,15 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         facts.add(o);
     }
     for (g, mut o) in gpus.iter().zip(outcomes) {
-        let mut rs = std::mem::take(&mut o.results);
+        let rs = std::mem::take(&mut o.results);
         let dup = o
             .device_id
             .as_ref()
             .map(|d| facts.device_ids.iter().filter(|x| *x == d).count())
             .unwrap_or(0);
-        rs.push(env.binding(g, &o, dup, gpus.len()));
+        // The binding caveat comes first: when nothing fails, it is the
+        // first warning and so the family's line in the terminal summary.
+        out.push(env.binding(g, &o, dup, gpus.len()));
         out.extend(rs);
     }
     // Facts (aggregated over GPUs) ride on the first binding result.
@@ -353,6 +355,8 @@ struct GpuOutcome {
     measurements: Option<String>,
     /// Every GPU check (except binding) passed or warned.
     verified: bool,
+    /// Some check passed only under a relaxed time policy (warned).
+    relaxed: bool,
 }
 
 /// Result of judging a chain's validity under the time policy.
@@ -438,6 +442,7 @@ impl Env<'_> {
                 versions: None,
                 measurements: None,
                 verified: false,
+                relaxed: false,
             };
         }
         let mut results = Vec::new();
@@ -485,9 +490,11 @@ impl Env<'_> {
         let (measurements, mr) = self.measurements(g, &rims, &unauth);
         results.push(mr);
         let verified = results.iter().all(|r| r.status != Status::Fail);
+        let relaxed = results.iter().any(|r| r.status == Status::Warn);
         GpuOutcome {
             results,
             verified,
+            relaxed,
             device_id: if chain_ok { device_id } else { None },
             versions: if spdm_auth && rims_auth {
                 versions
@@ -1050,7 +1057,15 @@ impl Env<'_> {
             (
                 Status::Warn,
                 format!(
-                    "GPU {dev} verified on its own (driver {drv}, VBIOS {vb}, {m} measurements) but NOT bound to the SNP report or the TLS session: {nonce_phrase}"
+                    "GPU {dev} verified on its own{} (driver {drv}, VBIOS {vb}, {m} measurements) but NOT bound to the SNP report or the TLS session: {nonce_phrase}",
+                    if o.relaxed {
+                        format!(
+                            " only under the RELAXED certificate time policy {}",
+                            self.policy.label()
+                        )
+                    } else {
+                        String::new()
+                    }
                 ),
             )
         } else {
