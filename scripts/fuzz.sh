@@ -14,10 +14,11 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz@0.13.
 cd fuzz
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo +nightly fuzz list)
-cargo +nightly fuzz build -O "${targets[@]/#/}" >/dev/null 2>&1 || cargo +nightly fuzz build -O
+cargo +nightly fuzz build -O
 seed() { # seed <target> <files...>
-  mkdir -p "corpus/$1"; shift_target=$1; shift
-  for f in "$@"; do [ -f "$f" ] && cp "$f" "corpus/$shift_target/" ; done; return 0
+  local t=$1; shift
+  mkdir -p "corpus/$t"
+  for f in "$@"; do if [ -f "$f" ]; then cp "$f" "corpus/$t/"; fi; done
 }
 seed bundle_open ../fixtures/bundles/*.zip
 seed attestation_doc ../fixtures/blyss/attestation-*.json
