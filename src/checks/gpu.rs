@@ -1087,7 +1087,7 @@ impl Env<'_> {
             .detail("occurrences_in_document", dup)
             .detail(
                 "what_this_means",
-                "the GPU evidence proves that some H100 with this device id, in confidential-computing mode with these measurements, answered this nonce; it does not prove that this GPU is attached to the attested CPU VM or serves this TLS endpoint. Compare fact gpu.device-ids across reports to see whether the same GPU appears in other documents.",
+                "when the other gpu.* checks pass, the GPU evidence proves that an NVIDIA GPU with this device id, whose signed measurements match NVIDIA's signed reference values, answered this nonce; it does not prove that this GPU is attached to the attested CPU VM or serves this TLS endpoint. Compare fact gpu.device-ids across reports to see whether the same GPU appears in other documents.",
             );
         if let Some(n) = nonce {
             r = r.detail("nonce", hex::encode(n));

@@ -24,6 +24,8 @@ const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
 const EXT_KEY_USAGE: &str = "2.5.29.15";
 const EXT_BASIC_CONSTRAINTS: &str = "2.5.29.19";
 const EXT_SAN: &str = "2.5.29.17";
+/// Longest chain accepted (H100 device chains have 5, RIM chains 4).
+pub const MAX_CHAIN: usize = 16;
 /// NVIDIA's SAN otherName type carrying `NVIDIA:<chip>:<device id>`.
 pub const NVIDIA_SAN_OID: &str = "1.3.6.1.4.1.412.274.1";
 
@@ -196,6 +198,12 @@ pub fn verify_chain(
 ) -> Result<Chain, String> {
     if chain.is_empty() {
         return Err("the certificate chain is empty".into());
+    }
+    if chain.len() > MAX_CHAIN {
+        return Err(format!(
+            "the certificate chain has {} certificates, more than {MAX_CHAIN}",
+            chain.len()
+        ));
     }
     if roots.is_empty() {
         return Err("the trust set has no root for this chain".into());

@@ -286,3 +286,24 @@ fn malformed_components_are_reported_per_field() {
     assert!(parse(&serde_json::json!({"gpus": 1})).is_err());
     assert!(parse(&serde_json::json!({"gpus": [], "x": 1})).is_err());
 }
+
+#[test]
+fn overlong_and_empty_chains_are_rejected_before_any_crypto() {
+    let t = TrustSet::production();
+    let leaf = first(DOC_2024).cert_chain.unwrap().remove(0);
+    let long = vec![leaf; certs::MAX_CHAIN + 1];
+    let e = certs::verify_chain(
+        &long,
+        &t.nvidia_device_roots,
+        certs::LeafUse::DigitalSignature,
+    )
+    .unwrap_err();
+    assert!(e.contains("more than 16"), "{e}");
+    let e = certs::verify_chain(
+        &[],
+        &t.nvidia_device_roots,
+        certs::LeafUse::DigitalSignature,
+    )
+    .unwrap_err();
+    assert!(e.contains("empty"), "{e}");
+}
