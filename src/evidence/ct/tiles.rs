@@ -103,7 +103,7 @@ fn range_hash(
     node: &mut dyn FnMut(u32, u64) -> Result<[u8; 32], CtError>,
 ) -> Result<[u8; 32], CtError> {
     let n = b - a;
-    if n.is_power_of_two() && a % n == 0 {
+    if n.is_power_of_two() && a & (n - 1) == 0 {
         return node(n.trailing_zeros(), a / n);
     }
     let k = 1u64 << (63 - (n - 1).leading_zeros());

@@ -17,6 +17,10 @@ use super::sth::{parse_get_sth, parse_proof_by_hash, TreeHead};
 use super::tiles::{parse_path, proof_from_tiles, TileStore};
 use super::{fmt_ms, ms_to_time, CtError};
 
+/// Clock skew allowed between a log and the evaluation time (the collection
+/// start, second precision) when asking whether an SCT is from the future.
+pub const MAX_CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
 /// A certificate with embedded SCTs, ready to be judged.
 #[derive(Debug, Clone)]
 pub struct CertScts {
@@ -199,7 +203,7 @@ fn judge_sct(
         )),
         Some(t) => {
             let in_validity = cert.not_before <= t && t <= cert.not_after;
-            let not_future = t <= now;
+            let not_future = t <= now + MAX_CLOCK_SKEW;
             let detail = if !in_validity {
                 format!(
                     "SCT time {ts} is outside the certificate validity [{}, {}]",
@@ -208,8 +212,9 @@ fn judge_sct(
                 )
             } else if !not_future {
                 format!(
-                    "SCT time {ts} is after the evaluation time {}",
-                    crate::util::fmt_time(now)
+                    "SCT time {ts} is after the evaluation time {} (+{} s allowed clock skew)",
+                    crate::util::fmt_time(now),
+                    MAX_CLOCK_SKEW.whole_seconds()
                 )
             } else {
                 format!("SCT time {ts} within the certificate validity")
