@@ -1,1 +1,3 @@
 //! `collect`: the only networked code in the project (cargo feature `collect`).
+
+pub mod ct;
