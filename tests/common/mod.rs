@@ -1,0 +1,5 @@
+//! Shared test support. Each area has its own module; a test binary uses
+//! the parts it needs.
+#![allow(dead_code)]
+
+pub mod world;
