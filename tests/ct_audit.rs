@@ -13,12 +13,25 @@ use blyss_evidence::evidence::ct::layout;
 use blyss_evidence::protocol::Protocol;
 use blyss_evidence::trust::TrustSet;
 use common::ct_logs::*;
+use common::world::TestCa;
 
 struct Run {
     ct: Vec<CheckResult>,
     warnings: Vec<String>,
     failures: Vec<String>,
     members: Vec<String>,
+}
+
+/// An offline CT world: logs answering in-process, a CA, and the leaf.
+struct Off {
+    w: CtWorld,
+    ca: TestCa,
+    leaf: Vec<u8>,
+}
+
+fn off(specs: Vec<LogSpec>) -> Off {
+    let (w, ca, leaf) = offline(specs);
+    Off { w, ca, leaf }
 }
 
 fn opts(world: &CtWorld) -> CtOptions {
@@ -36,7 +49,7 @@ fn trust(dir: &std::path::Path, snapshot: Option<&[u8]>) -> TrustSet {
 /// Collects CT evidence from `world`, seals it with the TLS chain, audits
 /// under `protocol`, and returns the `ct.*` results.
 fn run_with(
-    world: &CtWorld,
+    o: &Off,
     protocol: &Protocol,
     edit: impl Fn(&mut Stored),
     snapshot: Option<&[u8]>,
@@ -44,13 +57,13 @@ fn run_with(
 ) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let t = trust(dir.path(), snapshot);
-    let io = DirectIo::new(world);
-    collect_ct(&io, &opts(world), &t, &world.leaf, Some(&world.ca.cert));
+    let io = DirectIo::new(&o.w);
+    collect_ct(&io, &opts(&o.w), &t, &o.leaf, Some(&o.ca.cert.der));
     let mut stored = io.stored.lock().unwrap().clone();
     edit(&mut stored);
     let warnings = io.warnings.lock().unwrap().clone();
     let failures = io.failures.lock().unwrap().clone();
-    let bundle = seal_bundle(&world.leaf, Some(&world.ca.cert), &stored, &warnings);
+    let bundle = seal_bundle(&o.leaf, Some(&o.ca.cert.der), &stored, &warnings);
     let options = AuditOptions {
         scope,
         ..Default::default()
@@ -69,9 +82,9 @@ fn run_with(
     }
 }
 
-fn run(world: &CtWorld) -> Run {
+fn run(o: &Off) -> Run {
     run_with(
-        world,
+        o,
         &Protocol::load("v0.0.1").unwrap(),
         |_| {},
         None,
@@ -98,7 +111,7 @@ fn dump(r: &Run) -> String {
 
 #[test]
 fn healthy_logs_prove_inclusion_in_both_logs_and_two_operators() {
-    let w = CtWorld::new(CtWorld::specs(), false);
+    let w = off(CtWorld::specs());
     let r = run(&w);
     assert!(r.failures.is_empty(), "{:?}", r.failures);
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
@@ -133,7 +146,7 @@ fn healthy_logs_prove_inclusion_in_both_logs_and_two_operators() {
 fn merge_delay_is_waited_out_and_every_tree_head_is_kept() {
     let mut specs = CtWorld::specs();
     specs[0].merge_delay = Duration::from_millis(400);
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     assert!(
         r.failures.is_empty() && r.warnings.is_empty(),
@@ -159,20 +172,20 @@ fn merge_delay_is_waited_out_and_every_tree_head_is_kept() {
 fn a_merge_delay_beyond_the_bound_leaves_a_warning_and_fails_inclusion() {
     let mut specs = CtWorld::specs();
     specs[0].merge_delay = Duration::from_secs(3600);
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let dir = tempfile::tempdir().unwrap();
     let t = trust(dir.path(), None);
-    let io = DirectIo::new(&w);
-    let mut o = opts(&w);
+    let io = DirectIo::new(&w.w);
+    let mut o = opts(&w.w);
     o.merge_wait = Duration::from_millis(300);
-    collect_ct(&io, &o, &t, &w.leaf, Some(&w.ca.cert));
+    collect_ct(&io, &o, &t, &w.leaf, Some(&w.ca.cert.der));
     let warnings = io.warnings.lock().unwrap().clone();
     assert!(
         warnings.iter().any(|m| m.contains("not merged within")),
         "{warnings:?}"
     );
     let stored = io.stored.lock().unwrap().clone();
-    let bundle = seal_bundle(&w.leaf, Some(&w.ca.cert), &stored, &warnings);
+    let bundle = seal_bundle(&w.leaf, Some(&w.ca.cert.der), &stored, &warnings);
     let report = blyss_evidence::audit::audit(
         &bundle,
         &Protocol::load("v0.0.1").unwrap(),
@@ -197,7 +210,7 @@ fn a_merge_delay_beyond_the_bound_leaves_a_warning_and_fails_inclusion() {
 fn a_log_that_is_down_is_a_collection_failure_and_leaves_one_operator() {
     let mut specs = CtWorld::specs();
     specs[1].faults.down = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     assert!(
         r.failures
@@ -226,7 +239,7 @@ fn a_log_that_is_down_is_a_collection_failure_and_leaves_one_operator() {
 fn a_proof_for_the_wrong_index_fails_inclusion() {
     let mut specs = CtWorld::specs();
     specs[0].faults.wrong_index = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     let elm = inclusion_for(&r, "elm2025");
     assert_eq!(elm.status, Status::Fail, "{}", dump(&r));
@@ -243,7 +256,7 @@ fn a_proof_for_the_wrong_index_fails_inclusion() {
 fn an_sth_with_a_bad_signature_fails_inclusion() {
     let mut specs = CtWorld::specs();
     specs[0].faults.bad_sth_signature = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     let elm = inclusion_for(&r, "elm2025");
     assert_eq!(elm.status, Status::Fail);
@@ -259,7 +272,7 @@ fn an_sth_with_a_bad_signature_fails_inclusion() {
 fn a_checkpoint_with_a_bad_signature_fails_inclusion() {
     let mut specs = CtWorld::specs();
     specs[1].faults.bad_sth_signature = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     let fir = inclusion_for(&r, "fir2025");
     assert_eq!(fir.status, Status::Fail);
@@ -274,7 +287,7 @@ fn a_checkpoint_with_a_bad_signature_fails_inclusion() {
 fn a_checkpoint_from_another_origin_fails_inclusion() {
     let mut specs = CtWorld::specs();
     specs[1].faults.other_origin = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     let fir = inclusion_for(&r, "fir2025");
     assert_eq!(fir.status, Status::Fail);
@@ -290,7 +303,7 @@ fn a_checkpoint_from_another_origin_fails_inclusion() {
 fn a_tiled_tree_that_shrinks_fails_inclusion() {
     let mut specs = CtWorld::specs();
     specs[1].faults.shrink = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     assert!(
         r.warnings.iter().any(|m| m.contains("a tree that shrinks")),
@@ -307,7 +320,7 @@ fn a_tiled_tree_that_shrinks_fails_inclusion() {
 fn an_rfc6962_tree_that_shrinks_fails_inclusion() {
     let mut specs = CtWorld::specs();
     specs[0].faults.shrink = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     let elm = inclusion_for(&r, "elm2025");
     assert_eq!(elm.status, Status::Fail);
@@ -320,7 +333,7 @@ fn a_single_shrunken_checkpoint_below_the_promised_index_fails_inclusion() {
     // compare, but the SCT promised an index the tree does not reach.
     let mut specs = CtWorld::specs();
     specs[1].faults.shrink = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run_with(
         &w,
         &Protocol::load("v0.0.1").unwrap(),
@@ -340,7 +353,7 @@ fn a_single_shrunken_checkpoint_below_the_promised_index_fails_inclusion() {
 
 #[test]
 fn a_missing_tile_fails_inclusion() {
-    let w = CtWorld::new(CtWorld::specs(), false);
+    let w = off(CtWorld::specs());
     let r = run_with(
         &w,
         &Protocol::load("v0.0.1").unwrap(),
@@ -355,7 +368,7 @@ fn a_missing_tile_fails_inclusion() {
 
 #[test]
 fn a_tampered_log_list_fails_the_list_check_and_falls_back_to_the_snapshot() {
-    let w = CtWorld::new(CtWorld::specs(), false);
+    let w = off(CtWorld::specs());
     let tamper = |m: &mut Stored| {
         let l = &mut m.get_mut(layout::LOG_LIST).unwrap().0;
         let pos = l.windows(7).position(|x| x == b"1.0-tes").unwrap();
@@ -378,7 +391,7 @@ fn a_tampered_log_list_fails_the_list_check_and_falls_back_to_the_snapshot() {
         &w,
         &Protocol::load("v0.0.1").unwrap(),
         tamper,
-        Some(&w.list_json),
+        Some(&w.w.list_json),
         Scope::Full,
     );
     assert_eq!(by(&r, "ct.log-list")[0].status, Status::Fail);
@@ -391,7 +404,7 @@ fn a_tampered_log_list_fails_the_list_check_and_falls_back_to_the_snapshot() {
 
 #[test]
 fn a_bundle_without_a_list_is_judged_against_the_snapshot_with_a_warning() {
-    let w = CtWorld::new(CtWorld::specs(), false);
+    let w = off(CtWorld::specs());
     let r = run_with(
         &w,
         &Protocol::load("v0.0.1").unwrap(),
@@ -399,7 +412,7 @@ fn a_bundle_without_a_list_is_judged_against_the_snapshot_with_a_warning() {
             m.remove(layout::LOG_LIST);
             m.remove(layout::LOG_LIST_SIG);
         },
-        Some(&w.list_json),
+        Some(&w.w.list_json),
         Scope::Full,
     );
     let list = by(&r, "ct.log-list")[0];
@@ -422,7 +435,7 @@ fn a_bundle_without_a_list_is_judged_against_the_snapshot_with_a_warning() {
 fn sct_only_protocol_counts_operators_with_valid_scts_when_a_log_is_down() {
     let mut specs = CtWorld::specs();
     specs[1].faults.down = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let text = include_str!("../protocol/blyss-v0.0.1.json")
         .replace("\"inclusion\": \"required\"", "\"inclusion\": \"sct-only\"");
     let p = Protocol::parse(text.as_bytes(), "test").unwrap();
@@ -442,7 +455,7 @@ fn sct_only_protocol_counts_operators_with_valid_scts_when_a_log_is_down() {
     // ... but a proof that fails is still a failure under sct-only.
     let mut specs = CtWorld::specs();
     specs[0].faults.wrong_index = true;
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run_with(&w, &p, |_| {}, None, Scope::Full);
     assert_eq!(inclusion_for(&r, "elm2025").status, Status::Fail);
 }
@@ -451,7 +464,7 @@ fn sct_only_protocol_counts_operators_with_valid_scts_when_a_log_is_down() {
 fn logs_of_one_operator_count_once() {
     let mut specs = CtWorld::specs();
     specs[1].operator = specs[0].operator.clone();
-    let w = CtWorld::new(specs, false);
+    let w = off(specs);
     let r = run(&w);
     assert!(by(&r, "ct.inclusion")
         .iter()
@@ -467,14 +480,14 @@ fn logs_of_one_operator_count_once() {
 
 #[test]
 fn a_wrong_issuer_in_the_chain_fails_every_sct() {
-    let w = CtWorld::new(CtWorld::specs(), false);
+    let w = off(CtWorld::specs());
     let dir = tempfile::tempdir().unwrap();
     let t = trust(dir.path(), None);
-    let io = DirectIo::new(&w);
-    collect_ct(&io, &opts(&w), &t, &w.leaf, Some(&w.ca.cert));
+    let io = DirectIo::new(&w.w);
+    collect_ct(&io, &opts(&w.w), &t, &w.leaf, Some(&w.ca.cert.der));
     let stored = io.stored.lock().unwrap().clone();
-    let other = TestCa::new();
-    let bundle = seal_bundle(&w.leaf, Some(&other.cert), &stored, &[]);
+    let other = TestCa::new("another CA");
+    let bundle = seal_bundle(&w.leaf, Some(&other.cert.der), &stored, &[]);
     let report = blyss_evidence::audit::audit(
         &bundle,
         &Protocol::load("v0.0.1").unwrap(),
@@ -491,7 +504,7 @@ fn a_wrong_issuer_in_the_chain_fails_every_sct() {
 
 #[test]
 fn attestation_scope_makes_ct_not_applicable_and_test_protocol_opts_out() {
-    let w = CtWorld::new(CtWorld::specs(), false);
+    let w = off(CtWorld::specs());
     let r = run_with(
         &w,
         &Protocol::load("v0.0.1").unwrap(),

@@ -445,6 +445,77 @@ fn fetch_tile(io: &dyn CtIo, log: &Log, monitoring: &str, t: &Tile) {
     }
 }
 
+/// The orchestrator's plug-in: collects CT evidence for the captured leaf
+/// through the shared HTTP client, concurrently per log (see the module
+/// docs). Called once, on its own thread, as soon as the first TLS
+/// handshake is captured.
+pub fn collect(ctx: &super::CollectCtx, tls: &super::tls::TlsCapture, out: &super::Evidence) {
+    let Some(leaf) = tls.leaf() else {
+        out.warn("CT: no TLS leaf certificate captured: no CT evidence collected");
+        return;
+    };
+    let wait = ctx.options.ct_merge_wait;
+    let opts = CtOptions {
+        log_list_url: ctx
+            .options
+            .log_list_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_LOG_LIST_URL.to_string()),
+        merge_wait: wait,
+        poll_interval: (wait / 10).clamp(Duration::from_millis(100), Duration::from_secs(5)),
+    };
+    let io = ClientIo { ctx, out };
+    collect_ct(&io, &opts, ctx.trust, leaf, tls.issuer());
+}
+
+/// [`CtIo`] over the collector's HTTP client and evidence store.
+struct ClientIo<'a, 'b> {
+    ctx: &'a super::CollectCtx<'b>,
+    out: &'a super::Evidence,
+}
+
+impl CtIo for ClientIo<'_, '_> {
+    fn get(&self, label: &str, url: &str, accept: &[u16]) -> Result<Fetched, String> {
+        let mut req = super::http::Request::get(url);
+        for s in accept {
+            req = req.accept_status(*s);
+        }
+        match self.ctx.fetch(label, &req) {
+            Ok(r) => Ok(Fetched {
+                url: r.url,
+                status: r.status,
+                body: r.body,
+                fetched_at: self.ctx.now(),
+            }),
+            // The cause without the URL (which `failed` adds back).
+            Err(e) => {
+                let m = e.to_string();
+                Err(m
+                    .strip_prefix(&format!("{}: ", e.url()))
+                    .map(str::to_string)
+                    .unwrap_or(m))
+            }
+        }
+    }
+    fn store(&self, path: &str, f: &Fetched) {
+        self.out.add(
+            path,
+            f.body.clone(),
+            crate::bundle::Source {
+                origin: f.url.clone(),
+                http_status: Some(f.status),
+                fetched_at: f.fetched_at,
+            },
+        );
+    }
+    fn failed(&self, label: &str, url: &str, cause: &str) {
+        self.out.failed(label, url, cause);
+    }
+    fn warn(&self, msg: String) {
+        self.out.warn(msg);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

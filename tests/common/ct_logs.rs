@@ -15,8 +15,6 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -33,6 +31,10 @@ use blyss_evidence::evidence::ct::tiles::{build_tiles, parse_path};
 use blyss_evidence::evidence::ct::tls_codec::Writer;
 use p256::ecdsa::{signature::Signer, Signature, SigningKey};
 use p256::pkcs8::EncodePublicKey;
+
+use super::world::{
+    certified, CertPlan, HttpRequest, HttpResponse, Issued, LeafSpec, Server, TestCa,
+};
 
 fn b64(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
@@ -423,100 +425,44 @@ impl TestLog {
         e
     }
 
-    /// Serves the log on 127.0.0.1 (an ephemeral port) over plain HTTP;
-    /// a log with the `down` fault gets a port nobody listens on.
-    pub fn serve(self: &Arc<Self>) -> Server {
+    /// Serves the log over HTTPS on 127.0.0.1 (an ephemeral port) with a
+    /// certificate from `ca`; a log with the `down` fault gets a port nobody
+    /// listens on.
+    pub fn serve(self: &Arc<Self>, ca: &TestCa, serial: u32) -> Option<Server> {
         if self.spec.faults.down {
-            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let port = l.local_addr().unwrap().port();
             drop(l);
-            self.set_url(&format!("http://127.0.0.1:{port}/{}/", self.spec.name));
-            return Server { _stop: None };
+            self.set_url(&format!("https://127.0.0.1:{port}/{}/", self.spec.name));
+            return None;
         }
+        let cert = ca.issue(&LeafSpec::loopback(
+            &format!("ct-log-{}", self.spec.name),
+            serial,
+        ));
+        let server = Server::start(Some(CertPlan::Fixed(certified(
+            &[cert.der.as_slice(), ca.cert.der.as_slice()],
+            &cert,
+        ))));
         let log = Arc::clone(self);
         let prefix = format!("/{}/", self.spec.name);
-        let server = Server::start(move |path| match path.strip_prefix(&prefix) {
-            Some(rest) => log.handle(rest),
-            None => not_found("not this log"),
-        });
-        self.set_url(&format!("http://{}/{}/", server.addr(), self.spec.name));
-        server
-    }
-}
-
-/// A tiny loopback HTTP/1.1 server (GET only, one request per connection).
-pub struct Server {
-    _stop: Option<ServerHandle>,
-}
-
-struct ServerHandle {
-    addr: std::net::SocketAddr,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        let _ = std::net::TcpStream::connect(self.addr);
-    }
-}
-
-impl Server {
-    pub fn start(handler: impl Fn(&str) -> Resp + Send + Sync + 'static) -> Server {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = l.local_addr().unwrap();
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop2 = Arc::clone(&stop);
-        let handler = Arc::new(handler);
-        std::thread::spawn(move || {
-            for conn in l.incoming() {
-                if stop2.load(std::sync::atomic::Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(mut s) = conn else { continue };
-                let h = Arc::clone(&handler);
-                std::thread::spawn(move || {
-                    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-                    let mut r = BufReader::new(s.try_clone().unwrap());
-                    let mut line = String::new();
-                    if r.read_line(&mut line).is_err() {
-                        return;
-                    }
-                    loop {
-                        let mut hl = String::new();
-                        match r.read_line(&mut hl) {
-                            Ok(0) | Err(_) => break,
-                            Ok(_) if hl == "\r\n" || hl == "\n" => break,
-                            Ok(_) => {}
-                        }
-                    }
-                    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    let resp = h(&path);
-                    let reason = match resp.status {
-                        200 => "OK",
-                        400 => "Bad Request",
-                        404 => "Not Found",
-                        _ => "Status",
-                    };
-                    let head = format!(
-                        "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                        resp.status,
-                        resp.content_type,
-                        resp.body.len()
-                    );
-                    let _ = s.write_all(head.as_bytes());
-                    let _ = s.write_all(&resp.body);
-                    let _ = s.flush();
-                });
+        let p2 = prefix.clone();
+        server.route_prefix(&prefix, move |req: &HttpRequest| {
+            let rest = &req.path[p2.len()..];
+            let target = if req.query.is_empty() {
+                rest.to_string()
+            } else {
+                format!("{rest}?{}", req.query)
+            };
+            let r = log.handle(&target);
+            HttpResponse {
+                status: r.status,
+                headers: vec![("Content-Type".into(), r.content_type.into())],
+                body: r.body,
             }
         });
-        Server {
-            _stop: Some(ServerHandle { addr, stop }),
-        }
-    }
-
-    pub fn addr(&self) -> std::net::SocketAddr {
-        self._stop.as_ref().map(|h| h.addr).unwrap()
+        self.set_url(&format!("{}{prefix}", server.url()));
+        Some(server)
     }
 }
 
@@ -589,90 +535,6 @@ pub fn write_trust(dir: &Path, snapshot: Option<&[u8]>) -> PathBuf {
     p
 }
 
-/// A TEST-ONLY certificate authority (P-256).
-pub struct TestCa {
-    pub key: SigningKey,
-    pub cert: Vec<u8>,
-    pub name: x509_cert::name::Name,
-}
-
-impl TestCa {
-    pub fn new() -> TestCa {
-        use std::str::FromStr;
-        use x509_cert::builder::{Builder, CertificateBuilder, Profile};
-        let key = SigningKey::random(&mut rand_core::OsRng);
-        let name = x509_cert::name::Name::from_str("CN=blyss-evidence TEST-ONLY CT CA").unwrap();
-        let spki =
-            x509_cert::spki::SubjectPublicKeyInfoOwned::from_key(*key.verifying_key()).unwrap();
-        let validity =
-            x509_cert::time::Validity::from_now(Duration::from_secs(3650 * 86400)).unwrap();
-        let b = CertificateBuilder::new(
-            Profile::Root,
-            x509_cert::serial_number::SerialNumber::new(&[1]).unwrap(),
-            validity,
-            name.clone(),
-            spki,
-            &key,
-        )
-        .unwrap();
-        let cert = b.build::<p256::ecdsa::DerSignature>().unwrap();
-        use der::Encode;
-        TestCa {
-            key,
-            cert: cert.to_der().unwrap(),
-            name,
-        }
-    }
-
-    /// A leaf for `host`, valid 90 days, without SCTs.
-    pub fn issue(&self, host: &str) -> Vec<u8> {
-        use std::str::FromStr;
-        use x509_cert::builder::{Builder, CertificateBuilder, Profile};
-        use x509_cert::ext::pkix::name::GeneralName;
-        let leaf_key = SigningKey::random(&mut rand_core::OsRng);
-        let spki = x509_cert::spki::SubjectPublicKeyInfoOwned::from_key(*leaf_key.verifying_key())
-            .unwrap();
-        let validity =
-            x509_cert::time::Validity::from_now(Duration::from_secs(90 * 86400)).unwrap();
-        let mut serial = [0u8; 16];
-        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut serial);
-        serial[0] &= 0x7f;
-        serial[0] |= 0x01;
-        let mut b = CertificateBuilder::new(
-            Profile::Leaf {
-                issuer: self.name.clone(),
-                enable_key_agreement: false,
-                enable_key_encipherment: false,
-            },
-            x509_cert::serial_number::SerialNumber::new(&serial).unwrap(),
-            validity,
-            x509_cert::name::Name::from_str(&format!("CN={host}")).unwrap(),
-            spki,
-            &self.key,
-        )
-        .unwrap();
-        b.add_extension(&x509_cert::ext::pkix::SubjectAltName(vec![
-            GeneralName::DnsName(der::asn1::Ia5String::new(host).unwrap()),
-        ]))
-        .unwrap();
-        let cert = b.build::<p256::ecdsa::DerSignature>().unwrap();
-        use der::Encode;
-        cert.to_der().unwrap()
-    }
-
-    /// Signs TBS bytes as this CA (ECDSA P-256 / SHA-256, DER).
-    pub fn sign_tbs(&self, tbs: &[u8]) -> Vec<u8> {
-        let sig: Signature = self.key.sign(tbs);
-        sig.to_der().as_bytes().to_vec()
-    }
-}
-
-impl Default for TestCa {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 /// Submits `cert`'s TBS to every log and returns the certificate re-issued
 /// with the SCT list extension appended to its extensions, signed by
 /// `sign_tbs` (the issuer's key, same algorithm as the certificate names).
@@ -719,17 +581,17 @@ pub fn embed_scts(
     encode(0x30, &content)
 }
 
-/// Two logs run by different operators (RFC 6962 "Elm" by "Test Operator
-/// A", static-ct-api "Fir" by "Test Operator B"), a test CA, and a leaf for
-/// `enclave.test` with SCTs from both embedded.
+/// Two logs run by different operators (RFC 6962 "elm2025" by "Test
+/// Operator A", static-ct-api "fir2025" by "Test Operator B") and their
+/// signed log list, optionally served over loopback HTTPS.
 pub struct CtWorld {
     pub logs: Vec<Arc<TestLog>>,
-    pub ca: TestCa,
-    pub leaf: Vec<u8>,
     pub list_json: Vec<u8>,
     pub list_sig: Vec<u8>,
+    /// Where the list is served (`.sig` beside it).
     pub list_url: String,
-    servers: Vec<Server>,
+    /// The list server and the log servers (kept alive with the world).
+    pub servers: Vec<Server>,
 }
 
 impl CtWorld {
@@ -741,38 +603,44 @@ impl CtWorld {
         ]
     }
 
-    /// Builds the world; `serve` starts loopback HTTP servers for the logs
-    /// and the list (else the logs answer through [`DirectIo`]).
-    pub fn new(specs: Vec<LogSpec>, serve: bool) -> CtWorld {
+    /// Builds the logs and their list; with `serve: Some(ca)` the logs and
+    /// the list are served over HTTPS with certificates from `ca`, else
+    /// they answer through [`DirectIo`] only.
+    pub fn new(specs: Vec<LogSpec>, serve: Option<&TestCa>) -> CtWorld {
         let logs: Vec<Arc<TestLog>> = specs.into_iter().map(TestLog::new).collect();
         let mut servers = Vec::new();
-        if serve {
-            for l in &logs {
-                servers.push(l.serve());
+        if let Some(ca) = serve {
+            for (i, l) in logs.iter().enumerate() {
+                servers.extend(l.serve(ca, 100 + i as u32));
             }
         }
-        let ca = TestCa::new();
-        let leaf0 = ca.issue("enclave.test");
         let refs: Vec<&TestLog> = logs.iter().map(|l| l.as_ref()).collect();
-        let leaf = embed_scts(&leaf0, &ca.cert, &|t| ca.sign_tbs(t), &refs);
         let (list_json, list_sig) = log_list(&refs);
-        let list_url = if serve {
-            let (j, s) = (list_json.clone(), list_sig.clone());
-            let srv = Server::start(move |p| match p {
-                "/ct/log_list.json" => resp(200, "application/json", j.clone()),
-                "/ct/log_list.sig" => resp(200, "application/octet-stream", s.clone()),
-                _ => not_found("no"),
-            });
-            let u = format!("http://{}/ct/log_list.json", srv.addr());
-            servers.push(srv);
-            u
-        } else {
-            "http://list.test-logs.invalid/ct/log_list.json".to_string()
+        let list_url = match serve {
+            Some(ca) => {
+                let cert = ca.issue(&LeafSpec::loopback("ct-log-list", 99));
+                let srv = Server::start(Some(CertPlan::Fixed(certified(
+                    &[cert.der.as_slice(), ca.cert.der.as_slice()],
+                    &cert,
+                ))));
+                srv.serve(
+                    "/ct/v3/log_list.json",
+                    "application/json",
+                    list_json.clone(),
+                );
+                srv.serve(
+                    "/ct/v3/log_list.sig",
+                    "application/octet-stream",
+                    list_sig.clone(),
+                );
+                let u = format!("{}/ct/v3/log_list.json", srv.url());
+                servers.push(srv);
+                u
+            }
+            None => "https://list.test-logs.invalid/ct/v3/log_list.json".to_string(),
         };
         CtWorld {
             logs,
-            ca,
-            leaf,
             list_json,
             list_sig,
             list_url,
@@ -783,6 +651,34 @@ impl CtWorld {
     pub fn log(&self, name: &str) -> &Arc<TestLog> {
         self.logs.iter().find(|l| l.spec.name == name).unwrap()
     }
+
+    /// `leaf` (issued by `ca`) re-issued with SCTs from every log embedded.
+    pub fn embed(&self, leaf: &Issued, ca: &TestCa) -> Issued {
+        let refs: Vec<&TestLog> = self.logs.iter().map(|l| l.as_ref()).collect();
+        let sign = |tbs: &[u8]| {
+            let sig: Signature = ca.cert.key.sign(tbs);
+            sig.to_der().as_bytes().to_vec()
+        };
+        Issued {
+            der: embed_scts(&leaf.der, &ca.cert.der, &sign, &refs),
+            key: leaf.key.clone(),
+        }
+    }
+
+    /// The `ct` section of a trust file, writing the list key into `dir`.
+    pub fn trust_section(&self, dir: &Path) -> serde_json::Value {
+        std::fs::write(dir.join("ct-log-list-key.pem"), list_key_pem()).unwrap();
+        serde_json::json!({"log_list_keys": ["ct-log-list-key.pem"]})
+    }
+}
+
+/// A CT world without servers, a test CA and a leaf with embedded SCTs
+/// from its logs (for tests that drive the collector through [`DirectIo`]).
+pub fn offline(specs: Vec<LogSpec>) -> (CtWorld, TestCa, Vec<u8>) {
+    let w = CtWorld::new(specs, None);
+    let ca = TestCa::new("blyss-evidence CT test CA");
+    let leaf = w.embed(&ca.issue(&LeafSpec::loopback("ct-enclave", 7)), &ca);
+    (w, ca, leaf.der)
 }
 
 /// Stored responses by path: body, URL, HTTP status.
