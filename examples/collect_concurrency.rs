@@ -9,7 +9,6 @@
 //! `cargo run --example collect_concurrency`).
 
 #[path = "../tests/common/world.rs"]
-#[allow(dead_code)]
 mod world;
 
 use std::time::{Duration, Instant};
