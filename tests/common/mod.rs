@@ -1,0 +1,4 @@
+//! Shared test support, one module per area.
+#![allow(dead_code)]
+
+pub mod snp;
