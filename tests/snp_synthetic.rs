@@ -162,7 +162,12 @@ fn test_roots_are_not_trusted_in_production() {
         &snp_only(),
         &blyss_evidence::trust::TrustSet::production(),
     );
-    assert_fails(&rep, "amd.chain", None, "not signed by any trusted ASK");
+    assert_fails(
+        &rep,
+        "amd.chain",
+        None,
+        "not signed by any trusted ASK (trust set anchors: Genoa, Milan, Turin); by the trusted Genoa ASK: RSASSA-PSS signature does not verify",
+    );
     assert_eq!(rep.verdict.status, blyss_evidence::checks::Verdict::Fail);
 }
 

@@ -154,8 +154,17 @@ impl Analysis<'_> {
                     "the VCEK (issuer {issuer}) is not signed by any trusted ASK (trust set anchors: {})",
                     anchored(&self.roots)
                 );
+                // Say why the ASK the VCEK names (if trusted) does not verify it.
+                let named = self
+                    .finding
+                    .by_issuer
+                    .and_then(|p| self.roots.iter().find(|r| r.product == p));
                 if let Err(e) = amd::check_pss_params(&vcek.signature_algorithm) {
                     why.push_str(&format!("; VCEK signature: {e}"));
+                } else if let Some(r) = named {
+                    if let Err(e) = amd::verify_cert_signature(&self.doc.vcek_der, &r.ask) {
+                        why.push_str(&format!("; by the trusted {} ASK: {e}", r.product));
+                    }
                 }
                 let mut r = fail(why)
                     .expected(format!(
