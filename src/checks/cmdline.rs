@@ -90,7 +90,7 @@ pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
     if h.len() != 64 || !h.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
         return Err("dm_verity.hash is not 64 lower-case hex digits".into());
     }
-    if s.dm_verity.size == 0 || s.dm_verity.size % 4096 != 0 {
+    if s.dm_verity.size == 0 || !s.dm_verity.size.is_multiple_of(4096) {
         return Err("dm_verity.size is not a positive multiple of 4096".into());
     }
     for (param, rule) in &s.images {
