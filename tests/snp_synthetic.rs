@@ -463,10 +463,24 @@ fn vcek_kds_must_be_byte_identical_and_fetched_for_this_chip_and_tcb() {
     // Recorded KDS URL: right chip and TCB passes, another TCB fails.
     let hwid = hex::encode(testing::chip_id(G));
     let good = format!(
-        "https://kdsintf.amd.com/vcek/v1/Genoa/{hwid}?blSPL=7&teeSPL=0&snpSPL=11&ucodeSPL=62"
+        "https://kdsintf.amd.com/vcek/v1/Genoa/{hwid}?blSPL=07&teeSPL=00&snpSPL=11&ucodeSPL=62"
+    );
+    // Any KDS base, any parameter order, with or without zero padding.
+    let reordered = format!(
+        "http://127.0.0.1:9/kds/vcek/v1/Genoa/{hwid}?ucodeSPL=62&snpSPL=11&teeSPL=0&blSPL=7"
     );
     let bad = good.replace("snpSPL=11", "snpSPL=10");
-    for (url, ok) in [(good, true), (bad, false)] {
+    let other_chip = good.replace(&hwid[..4], "0000");
+    let milan = good.replace("/Genoa/", "/Milan/");
+    let extra = format!("{good}&fmcSPL=01");
+    for (url, ok) in [
+        (good, true),
+        (reordered, true),
+        (bad, false),
+        (other_chip, false),
+        (milan, false),
+        (extra, false),
+    ] {
         let b = bundle_with_sources(
             &[
                 ("snp/report.bin", r.to_vec(), "file"),

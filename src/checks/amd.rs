@@ -589,35 +589,38 @@ impl Analysis<'_> {
             .find(|m| m.path == path)
             .map(|m| m.source.clone())
             .unwrap_or_default();
-        if let Some(rest) = source.strip_prefix("https://kdsintf.amd.com/vcek/v1/") {
-            if let Some(p) = self.chain_product() {
-                let f = &self.fields;
-                let t = Tcb::decode(f.reported_tcb, p);
-                let hwid = hex::encode(&f.chip_id[..p.hwid_len()]);
-                let mut want = format!(
-                    "{}/{}?blSPL={}&teeSPL={}&snpSPL={}&ucodeSPL={}",
-                    p.name(),
-                    hwid,
-                    t.bootloader,
-                    t.tee,
-                    t.snp,
-                    t.microcode
-                );
-                if let Some(fmc) = t.fmc {
-                    want.push_str(&format!("&fmcSPL={fmc}"));
-                }
-                if !rest.eq_ignore_ascii_case(&want) {
-                    return base(CheckResult::fail(
-                        ID,
-                        TITLE,
-                        "the KDS VCEK was fetched for another chip or TCB than the report's",
-                    ))
-                    .detail("kds_url", source.clone())
-                    .detail(
-                        "expected_url",
-                        format!("https://kdsintf.amd.com/vcek/v1/{want}"),
-                    );
-                }
+        if let (Some(i), Some(p)) = (source.find("/vcek/v1/"), self.chain_product()) {
+            let f = &self.fields;
+            let t = Tcb::decode(f.reported_tcb, p);
+            let hwid = hex::encode(&f.chip_id[..p.hwid_len()]);
+            let mut want: Vec<(&str, u8)> = vec![
+                ("blSPL", t.bootloader),
+                ("teeSPL", t.tee),
+                ("snpSPL", t.snp),
+                ("ucodeSPL", t.microcode),
+            ];
+            if let Some(fmc) = t.fmc {
+                want.push(("fmcSPL", fmc));
+            }
+            let expected = format!(
+                "{}/{hwid}?{}",
+                p.name(),
+                want.iter()
+                    .map(|(k, v)| format!("{k}={v:02}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            );
+            let mismatch = kds_url_mismatch(&source[i + "/vcek/v1/".len()..], p, &hwid, &want);
+            if let Some(why) = mismatch {
+                return base(CheckResult::fail(
+                    ID,
+                    TITLE,
+                    format!(
+                        "the KDS VCEK was fetched for another chip or TCB than the report's: {why}"
+                    ),
+                ))
+                .detail("kds_url", source.clone())
+                .detail("expected_url_path", format!("/vcek/v1/{expected}"));
             }
         }
         base(CheckResult::pass(
@@ -629,5 +632,47 @@ impl Analysis<'_> {
             ),
         ))
         .detail("kds_source", source)
+    }
+}
+
+/// Compares the path and query of a recorded KDS VCEK URL
+/// (`<product>/<hwid>?k=v&…`) with the report's product, hwID and TCB:
+/// order-independent, numbers compared as numbers. `None` when they agree.
+fn kds_url_mismatch(rest: &str, p: Product, hwid: &str, want: &[(&str, u8)]) -> Option<String> {
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (prod, id) = path.split_once('/').unwrap_or((path, ""));
+    if prod != p.name() {
+        return Some(format!("product {prod}, expected {p}"));
+    }
+    if !id.eq_ignore_ascii_case(hwid) {
+        return Some(format!(
+            "hwID {}, expected {}",
+            short_hex(id),
+            short_hex(hwid)
+        ));
+    }
+    let mut got: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+        .collect();
+    got.sort();
+    let mut exp: Vec<(&str, u8)> = want.to_vec();
+    exp.sort();
+    let same = got.len() == exp.len()
+        && got
+            .iter()
+            .zip(&exp)
+            .all(|((k, v), (ek, ev))| k == ek && v.parse::<u16>().ok() == Some(u16::from(*ev)));
+    if same {
+        None
+    } else {
+        Some(format!(
+            "query {query:?}, expected {}",
+            exp.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        ))
     }
 }

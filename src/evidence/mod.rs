@@ -4,6 +4,7 @@
 pub mod amd;
 pub mod attestation;
 pub mod cmdline;
+pub mod ct;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
 /// `protocol/bundle-format.md`).
