@@ -4,4 +4,5 @@
 
 pub mod ct_logs;
 pub mod gpu;
+pub mod snp;
 pub mod world;
