@@ -1,0 +1,5 @@
+//! Shared test support. Each area has its own module; a test binary declares
+//! `mod common;` and uses what it needs.
+#![allow(dead_code)]
+
+pub mod measure;
