@@ -1,5 +1,5 @@
-//! Shared test support. Each area has its own module; a test binary uses
-//! the parts it needs.
+//! Shared test support, one module per area.
 #![allow(dead_code)]
 
+pub mod snp;
 pub mod world;
