@@ -1,5 +1,6 @@
 //! Shared test support, one module per area.
 #![allow(dead_code)]
 
+pub mod measure;
 pub mod snp;
 pub mod world;
