@@ -340,6 +340,12 @@ pub enum Fault {
     /// Accept the connection and say nothing for this long (a stalled
     /// server), then close.
     Stall(Duration),
+    /// Serve the normal body gzip-encoded (`Content-Encoding: gzip`) when
+    /// the request accepts gzip; 406 otherwise.
+    Gzip,
+    /// Serve `bytes` zero bytes gzip-encoded (a small body that inflates
+    /// beyond caps).
+    GzipBomb { bytes: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -355,6 +361,7 @@ struct State {
     routes: Mutex<Vec<(String, bool, Handler)>>,
     faults: Mutex<Vec<Rule>>,
     hits: Mutex<Vec<String>>,
+    requests: Mutex<Vec<HttpRequest>>,
     stop: AtomicBool,
     connections: AtomicUsize,
 }
@@ -376,6 +383,7 @@ impl Server {
             routes: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
             hits: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
         });
@@ -504,6 +512,11 @@ impl Server {
             .filter(|h| h.starts_with(prefix))
             .cloned()
             .collect()
+    }
+
+    /// Every request received (method, path, query, headers), in order.
+    pub fn requests(&self) -> Vec<HttpRequest> {
+        self.state.requests.lock().unwrap().clone()
     }
 
     /// TCP connections accepted so far.
@@ -636,6 +649,7 @@ impl Finish for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
 
 fn serve_conn<S: Finish>(mut s: S, st: &State) {
     let Some(req) = read_head(&mut s) else { return };
+    st.requests.lock().unwrap().push(req.clone());
     st.hits.lock().unwrap().push(if req.query.is_empty() {
         req.path.clone()
     } else {
@@ -739,6 +753,31 @@ fn serve_conn<S: Finish>(mut s: S, st: &State) {
             headers.push(("Content-Type".into(), ct));
             write_head(&mut s, resp.status, &headers, Some(resp.body.len()));
             let _ = s.write_all(&resp.body);
+            s.finish();
+        }
+        Some(Fault::Gzip) | Some(Fault::GzipBomb { .. }) => {
+            let accepts = req
+                .headers
+                .get("accept-encoding")
+                .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+            if !accepts {
+                let body = "gzip only";
+                write_head(&mut s, 406, &[], Some(body.len()));
+                let _ = s.write_all(body.as_bytes());
+                s.finish();
+                return;
+            }
+            let plain = match &fault {
+                Some(Fault::GzipBomb { bytes }) => vec![0u8; *bytes],
+                _ => resp.body.clone(),
+            };
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            enc.write_all(&plain).unwrap();
+            let gz = enc.finish().unwrap();
+            let mut headers = resp.headers.clone();
+            headers.push(("Content-Encoding".into(), "gzip".into()));
+            write_head(&mut s, resp.status, &headers, Some(gz.len()));
+            let _ = s.write_all(&gz);
             s.finish();
         }
         Some(Fault::Body(b)) => {
