@@ -10,6 +10,9 @@
 
 #[path = "../tests/common/world.rs"]
 mod world;
+// The world's enclave certificate embeds SCTs from these test logs.
+#[path = "../tests/common/ct_logs.rs"]
+mod ct_logs;
 
 use std::time::{Duration, Instant};
 

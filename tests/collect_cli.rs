@@ -36,6 +36,8 @@ fn net(w: &World) -> Vec<String> {
         w.trust_file().display().to_string(),
         "--kds-url".into(),
         w.kds.url(),
+        "--log-list-url".into(),
+        w.ct.list_url.clone(),
         "--connect-timeout".into(),
         "2".into(),
         "--read-timeout".into(),

@@ -75,7 +75,10 @@ fn collect_then_audit_passes_under_the_test_trust_file() {
 fn mitm_certificate_fails_exactly_the_tls_binding() {
     let w = World::start();
     w.serve_synthetic("v0.0.1", &w.enclave_cert.clone());
-    let mitm = w.ca.issue(&LeafSpec::loopback("interceptor", 500));
+    // A CT-logged certificate for the same host from a trusted CA: only
+    // the binding can tell it is not the enclave's.
+    let mitm =
+        w.ct.embed(&w.ca.issue(&LeafSpec::loopback("interceptor", 500)), &w.ca);
     w.present(CertPlan::Fixed(w.certified(&mitm)));
     let r = collect_and_audit(&w, "v0.0.1");
     assert_eq!(r.verdict.status, Verdict::Fail);
@@ -135,6 +138,10 @@ fn cli_verify_passes_and_cli_collect_then_audit_agrees() {
         w.kds.url(),
         "--timeout".into(),
         "5".into(),
+        "--log-list-url".into(),
+        w.ct.list_url.clone(),
+        "--ct-merge-wait".into(),
+        "3".into(),
     ];
     let o = Command::cargo_bin("blyss-evidence")
         .unwrap()

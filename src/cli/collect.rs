@@ -103,6 +103,11 @@ pub struct NetArgs {
     /// `--log-list-url https://www.gstatic.com/ct/log_list/v3/log_list.json`.
     #[arg(long, value_name = "URL")]
     pub log_list_url: Option<String>,
+    /// How long to keep polling a CT log whose entry is not merged yet
+    /// (RFC 6962 logs: proof refused; tiled logs: checkpoint not covering the
+    /// SCT's leaf index), e.g. `--ct-merge-wait 120`.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub ct_merge_wait: f64,
     /// Fetch a registry's images from another base URL (repeatable), e.g.
     /// `--registry-mirror registry-1.docker.io=https://mirror.example`.
     #[arg(long, value_name = "HOST=URL", value_parser = parse_mirror)]
@@ -161,6 +166,7 @@ impl NetArgs {
             },
             http,
             log_list_url: self.log_list_url.clone(),
+            ct_merge_wait: secs("--ct-merge-wait", self.ct_merge_wait)?,
             registry_mirrors: self.registry_mirror.clone(),
             progress: Progress::auto(self.quiet),
         })

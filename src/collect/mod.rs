@@ -23,7 +23,7 @@
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -93,6 +93,8 @@ pub struct CollectOptions {
     pub tls: TlsTimeouts,
     /// CT log list URL (`--log-list-url`); None: the collector's default.
     pub log_list_url: Option<String>,
+    /// How long to keep asking a CT log whose entry is not merged yet (`--ct-merge-wait`).
+    pub ct_merge_wait: Duration,
     /// Registry mirrors (`--registry-mirror HOST=URL`), in the order given.
     pub registry_mirrors: Vec<(String, String)>,
     /// Show the progress display (on stderr; the CLI enables it only on a TTY).
@@ -117,6 +119,7 @@ impl CollectOptions {
             },
             http,
             log_list_url: None,
+            ct_merge_wait: Duration::from_secs(30),
             registry_mirrors: Vec::new(),
             progress: false,
         }

@@ -4,6 +4,8 @@
 pub mod amd;
 pub mod attestation;
 pub mod cmdline;
+pub mod ct;
+pub mod gpu;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
 /// `protocol/bundle-format.md`).

@@ -869,6 +869,8 @@ pub struct World {
     pub kds: Server,
     pub firmware: Server,
     pub dir: tempfile::TempDir,
+    /// CT logs whose SCTs the enclave certificate embeds (tests/common/ct_logs.rs).
+    pub ct: super::ct_logs::CtWorld,
     /// Extra TLS roots (PEM) for the trust file.
     tls_roots_pem: Mutex<Vec<String>>,
     /// AMD roots for the trust file: product → (ARK DER, ASK DER).
@@ -879,8 +881,15 @@ impl World {
     /// Starts the servers. The enclave presents a CA-issued certificate
     /// for 127.0.0.1; nothing is served until routes are installed.
     pub fn start() -> World {
+        Self::start_with_ct(super::ct_logs::CtWorld::specs())
+    }
+
+    /// [`World::start`] with these CT logs (faults included): the enclave
+    /// certificate embeds SCTs from each of them.
+    pub fn start_with_ct(ct_logs: Vec<super::ct_logs::LogSpec>) -> World {
         let ca = TestCa::new("blyss-evidence test CA");
-        let enclave_cert = ca.issue(&LeafSpec::loopback("enclave", 10));
+        let ct = super::ct_logs::CtWorld::new(ct_logs, Some(&ca));
+        let enclave_cert = ct.embed(&ca.issue(&LeafSpec::loopback("enclave", 10)), &ca);
         let chain = [enclave_cert.der.as_slice(), ca.cert.der.as_slice()];
         let enclave = Server::start(Some(CertPlan::Fixed(certified(&chain, &enclave_cert))));
         let kds_cert = ca.issue(&LeafSpec::loopback("kds", 11));
@@ -901,6 +910,7 @@ impl World {
             kds,
             firmware,
             dir: tempfile::tempdir().unwrap(),
+            ct,
             amd_roots: Mutex::new(BTreeMap::new()),
         }
     }
@@ -958,6 +968,7 @@ impl World {
             "name": "blyss-evidence test world (TEST ONLY)",
             "version": "test",
             "amd": amd,
+            "ct": self.ct.trust_section(d),
             "tls": {"mozilla_roots": false, "roots": tls},
         });
         let p = d.join("test-trust.json");
@@ -1078,6 +1089,8 @@ pub fn options(w: &World, protocol: &str) -> blyss_evidence::collect::CollectOpt
     let mut o = blyss_evidence::collect::CollectOptions::new(&w.url());
     o.protocol = protocol.into();
     o.kds_url = w.kds.url();
+    o.log_list_url = Some(w.ct.list_url.clone());
+    o.ct_merge_wait = D::from_secs(3);
     o.http.connect_timeout = D::from_secs(2);
     o.http.read_timeout = D::from_secs(2);
     o.http.request_timeout = D::from_secs(5);
@@ -1245,8 +1258,8 @@ pub fn expected_measurement(protocol: &str, kernel_cli: &str, vcpus: u32) -> [u8
         .digest
 }
 
-/// The real January 2024 Blyss document (its launch parameters and GPU
-/// evidence are reused by the synthetic documents).
+/// The real January 2024 Blyss document (its launch parameters are reused
+/// by the synthetic documents).
 pub const BLYSS_DOC_2024: &[u8] = include_bytes!("../../fixtures/blyss/attestation-2024-01.json");
 
 impl World {
@@ -1286,11 +1299,13 @@ impl World {
         ));
         p.sign(product, &mut report);
         let t = p.product(product);
+        // No GPU evidence: the synthetic platform has no GPU (the real
+        // H100 evidence's RIM signers have expired since 2024).
         let doc = document_json(
             &report,
             &t.vcek_der,
             Some((&launch.kernel_cli, launch.num_vcpus)),
-            real.gpu.clone(),
+            None,
             Some(cert.sha256_hex()),
         );
         let name = product.name();
