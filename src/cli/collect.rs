@@ -337,6 +337,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
         eprintln!("verifying {} (protocol {})", a.url, a.protocol);
     }
     let v = blyss_evidence::collect::verify(&opts, &trust, key.as_ref())?;
+    print_warnings(&v.report.bundle.warnings, a.net.quiet);
     if let Some(p) = &a.keep {
         blyss_evidence::util::write_atomic(p, &v.bundle)
             .with_context(|| format!("writing {}", p.display()))?;
