@@ -310,6 +310,37 @@ fn check_image(ctx: &Context, section: &ImagesSection, img: &AttestedImage) -> C
             r.actual(expected)
         }
         Err(e) => {
+            // A child or config the registry served with the wrong bytes:
+            // the collector kept them under their own digest, so the blob the
+            // descriptor names is absent. That is a contradiction, not
+            // missing evidence.
+            if e.is_missing() {
+                if let Some(Ok(rec)) = &record {
+                    let served = [
+                        ("linux/amd64 manifest", &rec.child),
+                        ("config", &rec.config),
+                    ]
+                    .into_iter()
+                    .find_map(|(kind, b)| {
+                        b.as_ref()
+                            .filter(|b| b.requested != b.digest)
+                            .map(|b| (kind, b))
+                    });
+                    if let Some((kind, b)) = served {
+                        r.status = Status::Fail;
+                        r.summary = format!(
+                            "{canonical}: the registry served {kind} bytes hashing to {}, not the requested {} (tampered or wrong body)",
+                            b.digest, b.requested
+                        );
+                        if let Ok(d) = Digest::parse(&b.digest) {
+                            if lookup(&d).is_some() {
+                                r = r.evidence(blob_path(&d));
+                            }
+                        }
+                        return r.actual(b.digest.clone());
+                    }
+                }
+            }
             let missing = e.is_missing();
             r.status = if !missing {
                 Status::Fail

@@ -1,1 +1,2 @@
 //! `collect`: the only networked code in the project (cargo feature `collect`).
+pub mod registry;
