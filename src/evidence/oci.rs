@@ -1399,6 +1399,44 @@ mod tests {
     }
 
     #[test]
+    fn platform_choice_prefers_baseline_amd64_and_skips_attestations() {
+        let d = |n: u8| format!("sha256:{}", format!("{n:02x}").repeat(32));
+        let idx = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{}","manifests":[
+            {{"mediaType":"{m}","digest":"{}","size":1,"platform":{{"os":"unknown","architecture":"unknown"}}}},
+            {{"mediaType":"{m}","digest":"{}","size":1,"platform":{{"os":"linux","architecture":"amd64","variant":"v3"}}}},
+            {{"mediaType":"{}","digest":"{}","size":1,"platform":{{"os":"linux","architecture":"amd64"}}}},
+            {{"mediaType":"{m}","digest":"{}","size":1,"platform":{{"os":"linux","architecture":"amd64"}}}}]}}"#,
+            media::OCI_INDEX,
+            d(1),
+            d(2),
+            media::OCI_INDEX,
+            d(3),
+            d(4),
+            m = media::OCI_MANIFEST
+        );
+        let Manifest::Index(i) = parse_manifest(idx.as_bytes(), "i").unwrap() else {
+            panic!("not an index")
+        };
+        // The nested index (3) does not qualify; the baseline manifest (4) wins over v3 (2).
+        assert_eq!(select_platform(&i).unwrap(), 3);
+        assert_eq!(
+            platforms_of(&i),
+            [
+                "unknown/unknown",
+                "linux/amd64/v3",
+                "linux/amd64",
+                "linux/amd64"
+            ]
+        );
+        let only_v3 = Index {
+            manifests: vec![i.manifests[0].clone(), i.manifests[1].clone()],
+            ..i.clone()
+        };
+        assert_eq!(select_platform(&only_v3).unwrap(), 1);
+    }
+
+    #[test]
     fn child_size_mismatch_fails() {
         let ca = config("amd64");
         let ma = manifest(media::OCI_MANIFEST, &ca);
