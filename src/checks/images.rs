@@ -107,6 +107,14 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
 /// The images the attested command line names.
 fn attested_images(ctx: &Context) -> Result<Vec<AttestedImage>, String> {
     let doc = ctx.doc.as_ref().map_err(|e| e.clone())?;
+    attested_images_of(doc)
+}
+
+/// The images an attestation document's command line names (shared with
+/// the collector, so that collect fetches exactly what audit judges).
+pub fn attested_images_of(
+    doc: &crate::evidence::attestation::AttestationDocument,
+) -> Result<Vec<AttestedImage>, String> {
     let launch = doc
         .launch
         .as_ref()

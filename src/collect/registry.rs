@@ -34,6 +34,10 @@ use std::time::Duration;
 use base64::Engine;
 
 use crate::bundle::{BundleBuilder, BundleError, Source};
+use crate::evidence::attestation::AttestationDocument;
+
+use super::http::{HttpClient, HttpError, Request};
+use super::{CollectCtx, Evidence};
 use crate::evidence::oci::{
     self, layout, media, Digest, ImageRecord, Manifest, RecordedBlob, Reference,
 };
@@ -61,6 +65,54 @@ pub trait Transport {
         headers: &[(String, String)],
         max_body: usize,
     ) -> Result<HttpAnswer, String>;
+}
+
+/// Where captured bytes go: the collect orchestrator's shared [`Evidence`],
+/// or a plain [`BundleBuilder`] (tests, offline tools).
+pub trait Sink {
+    fn add(&mut self, path: &str, bytes: Vec<u8>, source: Source) -> Result<(), BundleError>;
+    fn has(&self, path: &str) -> bool;
+    /// A finding worth a signed warning.
+    fn warn(&mut self, msg: String);
+    /// A resource that could not be captured (fatal under `--strict`).
+    fn failed(&mut self, label: &str, url: &str, cause: &str);
+}
+
+impl Sink for BundleBuilder {
+    fn add(&mut self, path: &str, bytes: Vec<u8>, source: Source) -> Result<(), BundleError> {
+        BundleBuilder::add(self, path, bytes, source)
+    }
+    fn has(&self, path: &str) -> bool {
+        BundleBuilder::has(self, path)
+    }
+    fn warn(&mut self, msg: String) {
+        BundleBuilder::warn(self, msg)
+    }
+    fn failed(&mut self, label: &str, url: &str, cause: &str) {
+        BundleBuilder::warn(
+            self,
+            format!("could not collect {label} from {url}: {cause}"),
+        )
+    }
+}
+
+/// [`Sink`] over the orchestrator's [`Evidence`].
+pub struct EvidenceSink<'a>(pub &'a Evidence);
+
+impl Sink for EvidenceSink<'_> {
+    fn add(&mut self, path: &str, bytes: Vec<u8>, source: Source) -> Result<(), BundleError> {
+        self.0.add(path, bytes, source);
+        Ok(())
+    }
+    fn has(&self, path: &str) -> bool {
+        self.0.has(path)
+    }
+    fn warn(&mut self, msg: String) {
+        self.0.warn(msg)
+    }
+    fn failed(&mut self, label: &str, url: &str, cause: &str) {
+        self.0.failed(label, url, cause)
+    }
 }
 
 /// An image to capture.
@@ -137,7 +189,7 @@ pub struct Captured {
 /// are recorded in the per-image record and as bundle warnings); fails only
 /// when the bundle itself refuses a member.
 pub fn collect_images(
-    b: &mut BundleBuilder,
+    b: &mut dyn Sink,
     http: &dyn Transport,
     opts: &RegistryOptions,
     images: &[ImageTarget],
@@ -164,7 +216,12 @@ pub fn collect_images(
     for img in images {
         let record = capture_one(b, &mut session, img)?;
         for e in &record.errors {
-            b.warn(format!("image {}: {e}", img.subject()));
+            let url = record
+                .manifest
+                .as_ref()
+                .map(|m| m.url.clone())
+                .unwrap_or_else(|| record.registry.clone());
+            b.failed(&format!("image {}", img.subject()), &url, e);
         }
         let mut bytes = serde_json::to_vec_pretty(&record).expect("record serialises");
         bytes.push(b'\n');
@@ -210,7 +267,7 @@ struct Got {
 }
 
 fn capture_one(
-    b: &mut BundleBuilder,
+    b: &mut dyn Sink,
     s: &mut Session,
     img: &ImageTarget,
 ) -> Result<ImageRecord, BundleError> {
@@ -238,10 +295,11 @@ fn capture_one(
     let base = s.base_url(&r);
     rec.registry = base.clone();
     if r.digest.is_none() {
-        rec.errors.push(
-            "reference has no digest: the tag was resolved at collection time and proves nothing about what ran"
-                .into(),
-        );
+        b.warn(format!(
+            "image {}: reference {} has no digest: the tag was resolved at collection time and proves nothing about what ran",
+            img.subject(),
+            img.reference
+        ));
     }
     if let Some(d) = &r.digest {
         if !d.is_sha256() {
@@ -376,7 +434,7 @@ fn capture_one(
 }
 
 /// Stores received bytes under their own sha256 (deduplicated).
-fn store(b: &mut BundleBuilder, got: &Got, requested: &str) -> Result<RecordedBlob, BundleError> {
+fn store(b: &mut dyn Sink, got: &Got, requested: &str) -> Result<RecordedBlob, BundleError> {
     let d = Digest::sha256_of(&got.body);
     let path = layout::blob(d.hex());
     if !b.has(&path) {
@@ -402,11 +460,15 @@ fn store(b: &mut BundleBuilder, got: &Got, requested: &str) -> Result<RecordedBl
 impl Session<'_> {
     /// Base URL for a reference's registry (mirror first).
     fn base_url(&self, r: &Reference) -> String {
-        self.opts
-            .mirrors
-            .get(&r.domain)
-            .or_else(|| self.opts.mirrors.get(r.registry_host()))
-            .cloned()
+        let find = |h: &str| {
+            self.opts
+                .mirrors
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(h))
+                .map(|(_, v)| v.trim_end_matches('/').to_string())
+        };
+        find(&r.domain)
+            .or_else(|| find(r.registry_host()))
             .unwrap_or_else(|| format!("https://{}", r.registry_host()))
     }
 
@@ -708,68 +770,114 @@ fn normalise_auth_key(k: &str) -> String {
     host_of(k)
 }
 
-/// [`Transport`] over ureq (rustls, webpki roots). Redirects are followed
-/// (registries send blobs from a CDN) and `Authorization` is never
-/// forwarded across a redirect (ureq's default).
-pub struct UreqTransport {
-    agent: ureq::Agent,
-}
-
-impl UreqTransport {
-    pub fn new() -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(5)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .user_agent(format!("{}/{}", crate::TOOL_NAME, crate::TOOL_VERSION))
-            .build()
-            .into();
-        UreqTransport { agent }
+/// Plug-in point of the collect orchestrator: captures registry evidence
+/// for every image the document's command line names.
+pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
+    let images = match crate::checks::images::attested_images_of(doc) {
+        Ok(i) => i,
+        Err(e) => {
+            out.warn(format!(
+                "container images: {e}; no registry evidence collected"
+            ));
+            return;
+        }
+    };
+    let targets: Vec<ImageTarget> = images
+        .into_iter()
+        .map(|i| ImageTarget {
+            param: i.param,
+            reference: i.reference,
+        })
+        .collect();
+    let mut opts = RegistryOptions::default();
+    for (h, u) in &ctx.options.registry_mirrors {
+        // First occurrence wins, as in `CollectCtx::registry_base`.
+        let key = h.to_ascii_lowercase();
+        opts.mirrors.entry(key).or_insert_with(|| u.clone());
+    }
+    let transport = ClientTransport { ctx };
+    let mut sink = EvidenceSink(out);
+    if let Err(e) = collect_images(&mut sink, &transport, &opts, &targets) {
+        out.failed("container images", "(bundle)", e);
     }
 }
 
-impl Default for UreqTransport {
-    fn default() -> Self {
-        Self::new()
-    }
+/// [`Transport`] over the project's HTTP client (deadlines, caps, TLS
+/// against the trust set, progress display). 401, 404 and 429 come back as
+/// answers: the fetcher runs the token flow, names registry error codes and
+/// applies its own bounded 429 policy (so retries are not multiplied).
+pub struct ClientTransport<'a> {
+    pub ctx: &'a CollectCtx<'a>,
 }
 
-impl Transport for UreqTransport {
+impl Transport for ClientTransport<'_> {
     fn get(
         &self,
         url: &str,
         headers: &[(String, String)],
         max_body: usize,
     ) -> Result<HttpAnswer, String> {
-        let mut req = self.agent.get(url);
-        for (k, v) in headers {
-            req = req.header(k.as_str(), v.as_str());
+        http_client_get(Some(self.ctx), &self.ctx.http, url, headers, max_body)
+    }
+}
+
+fn http_client_get(
+    ctx: Option<&CollectCtx>,
+    client: &HttpClient,
+    url: &str,
+    headers: &[(String, String)],
+    max_body: usize,
+) -> Result<HttpAnswer, String> {
+    let mut req = Request::get(url)
+        .max_bytes(max_body as u64)
+        .accept_status(401)
+        .accept_status(404)
+        .accept_status(429);
+    for (k, v) in headers {
+        if k.eq_ignore_ascii_case("accept") {
+            req = req.accept(v.clone());
+        } else {
+            req = req.header(k.clone(), v.clone());
         }
-        let mut resp = req.call().map_err(|e| format!("{url}: {e}"))?;
-        let status = resp.status().as_u16();
-        let mut hs = BTreeMap::new();
-        for (k, v) in resp.headers() {
-            if let Ok(v) = v.to_str() {
-                hs.entry(k.as_str().to_ascii_lowercase())
-                    .or_insert_with(|| v.to_string());
+    }
+    let label = "container registry";
+    let r = match ctx {
+        Some(c) => c.fetch(label, &req),
+        None => client.get(&req),
+    };
+    match r {
+        Ok(r) => {
+            let mut hs = BTreeMap::new();
+            for (k, v) in r.headers {
+                hs.entry(k).or_insert(v);
             }
+            Ok(HttpAnswer {
+                status: r.status,
+                headers: hs,
+                body: r.body,
+                over_limit: false,
+            })
         }
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(max_body as u64)
-            .read_to_vec();
-        let (body, over) = match body {
-            Ok(b) => (b, false),
-            Err(ureq::Error::BodyExceedsLimit(_)) => (Vec::new(), true),
-            Err(e) => return Err(format!("{url}: reading body: {e}")),
-        };
-        Ok(HttpAnswer {
-            status,
-            headers: hs,
-            body,
-            over_limit: over,
-        })
+        Err(HttpError::TooLarge { .. }) => Ok(HttpAnswer {
+            status: 200,
+            over_limit: true,
+            ..Default::default()
+        }),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// [`Transport`] over a bare [`HttpClient`] (no orchestrator).
+pub struct HttpClientTransport(pub HttpClient);
+
+impl Transport for HttpClientTransport {
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        max_body: usize,
+    ) -> Result<HttpAnswer, String> {
+        http_client_get(None, &self.0, url, headers, max_body)
     }
 }
 
