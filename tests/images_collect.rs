@@ -744,3 +744,90 @@ fn persistent_429_gives_up_with_a_clear_error() {
     assert_eq!(r[0].status, Status::Warn, "{}", r[0].summary);
     assert!(r[0].summary.contains("429"), "{}", r[0].summary);
 }
+
+/// The full pipeline for the images family: an attestation document whose
+/// command line names images on the test registry (the real January 2024
+/// document with its three image references replaced; its SNP signature no
+/// longer verifies, which only the snp family judges), images found by the
+/// same function the collector uses, captured, sealed, and audited by
+/// `audit::audit`.
+#[test]
+fn audit_pipeline_judges_the_images_the_attested_command_line_names() {
+    let reg = Registry::start();
+    let app = index(
+        Flavour::Oci,
+        &[("linux", "amd64"), ("linux", "arm64")],
+        "app",
+    );
+    let ui = index(
+        Flavour::Docker,
+        &[("linux", "amd64"), ("linux", "arm64")],
+        "ui",
+    );
+    let shim = single(Flavour::Docker, "linux", "amd64", "shim");
+    let d_app = reg.push("vllm/vllm-openai", "latest", &app);
+    let d_ui = reg.push("blintzbase/chatui", "latest", &ui);
+    let d_shim = reg.push("blintzbase/shim", "latest", &shim);
+    let doc = include_str!("../fixtures/blyss/attestation-2024-01.json")
+        .replace(
+            "vllm/vllm-openai@sha256:4f56298007646cbb5bb110f59ea45e2b8abeb2ffb8ce2e856c142eb376bd144f",
+            &format!("vllm/vllm-openai@{d_app}"),
+        )
+        .replace(
+            "blintzbase/chatui@sha256:ef8f9507fa6bd8db41c2f87846d224c5618e87dd8fdff7e3ab50c435d2e798fb",
+            &format!("blintzbase/chatui@{d_ui}"),
+        )
+        .replace(
+            "blintzbase/shim@sha256:6652a8cc8a752eb9bc2d076daa6c346ca156c7b5bfbcf7c5021c9fd7bbc238bf",
+            &format!("blintzbase/shim@{d_shim}"),
+        );
+    let parsed = AttestationDocument::parse_json(doc.as_bytes()).unwrap();
+    let attested = images::attested_images_of(&parsed).unwrap();
+    assert_eq!(attested.len(), 3);
+    let targets: Vec<ImageTarget> = attested
+        .iter()
+        .map(|a| ImageTarget {
+            param: a.param.clone(),
+            reference: a.reference.clone(),
+        })
+        .collect();
+    let at = blyss_evidence::util::parse_time("2024-06-01T00:00:00Z").unwrap();
+    let mut b = BundleBuilder::new("https://service.test", "v0.0.1", at);
+    b.add(
+        "attestation.json",
+        doc.into_bytes(),
+        blyss_evidence::bundle::Source::file(at),
+    )
+    .unwrap();
+    let mut o = RegistryOptions::default();
+    o.mirrors.insert("docker.io".into(), reg.url.clone());
+    o.docker_config = Some("/nonexistent/blyss-evidence-test/config.json".into());
+    let captured = collect_images(&mut b, &transport(), &o, &targets).unwrap();
+    assert!(captured.iter().all(|c| c.errors.is_empty()), "{captured:?}");
+    let zip = b.seal(at, &keys::generate()).unwrap();
+    let bundle = Bundle::from_bytes(&zip, "t.zip").unwrap();
+    let report = blyss_evidence::audit::audit(
+        &bundle,
+        &Protocol::load("v0.0.1").unwrap(),
+        &TrustSet::production(),
+        &AuditOptions::default(),
+        at,
+    );
+    let imgs: Vec<&CheckResult> = report
+        .checks
+        .iter()
+        .filter(|c| c.family == "images")
+        .collect();
+    assert_eq!(imgs.len(), 3);
+    for (r, d) in imgs.iter().zip([&d_app, &d_ui, &d_shim]) {
+        assert_eq!(r.status, Status::Pass, "{:?}: {}", r.subject, r.summary);
+        assert!(r.required);
+        assert_eq!(r.actual.as_deref(), Some(d.as_str()));
+    }
+    let fam = report
+        .families
+        .iter()
+        .find(|f| f.family == "images")
+        .unwrap();
+    assert_eq!(fam.status, Status::Pass);
+}
