@@ -167,8 +167,49 @@ pub fn run_with(
 ) -> Vec<CheckResult> {
     images
         .iter()
-        .map(|i| check_image(ctx, section, i))
+        .map(|i| scrub_result(check_image(ctx, section, i)))
         .collect()
+}
+
+/// Registry-controlled strings (labels, media types, platforms, commands)
+/// end up in terminal, HTML and Markdown reports: control characters
+/// (terminal escapes) and bidirectional overrides are replaced by U+FFFD.
+fn scrub(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn scrub_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => *s = scrub(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(scrub_json),
+        serde_json::Value::Object(o) => {
+            let old = std::mem::take(o);
+            for (k, mut val) in old {
+                scrub_json(&mut val);
+                o.insert(scrub(&k), val);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn scrub_result(mut r: CheckResult) -> CheckResult {
+    r.summary = scrub(&r.summary);
+    r.expected = r.expected.map(|s| scrub(&s));
+    r.actual = r.actual.map(|s| scrub(&s));
+    r.subject = r.subject.map(|s| scrub(&s));
+    for v in r.details.values_mut() {
+        scrub_json(v);
+    }
+    r
 }
 
 fn member_path(rel: &str) -> String {
@@ -494,6 +535,22 @@ mod tests {
         assert_eq!(imgs[0].param.as_deref(), Some("blyss_docker_img"));
         assert_eq!(imgs[0].reference, "vllm/vllm-openai:v1");
         assert_eq!(imgs[1].subject(), "blyss_shim_docker_img");
+    }
+
+    #[test]
+    fn registry_strings_lose_control_and_bidi_characters() {
+        assert_eq!(
+            scrub("a\u{1b}[31mb\u{202E}c\nd"),
+            "a\u{FFFD}[31mb\u{FFFD}c\u{FFFD}d"
+        );
+        let mut r = CheckResult::pass(ID, TITLE, "x\u{7}")
+            .detail("labels", serde_json::json!({"k\u{1b}": ["v\u{9b}"]}));
+        r = scrub_result(r);
+        assert_eq!(r.summary, "x\u{FFFD}");
+        assert_eq!(
+            r.details["labels"],
+            serde_json::json!({"k\u{FFFD}": ["v\u{FFFD}"]})
+        );
     }
 
     #[test]
