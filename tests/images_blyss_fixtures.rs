@@ -40,9 +40,9 @@ fn assert_three_uncaptured(results: &[CheckResult], status: Status, digests: [&s
     assert_eq!(
         subjects,
         [
-            "blyss_docker_img",
+            "blyss_shim_docker_img",
             "blyss_ui_docker_img",
-            "blyss_shim_docker_img"
+            "blyss_docker_img"
         ]
     );
     for (r, d) in results.iter().zip(digests) {
@@ -69,14 +69,14 @@ fn assert_three_uncaptured(results: &[CheckResult], status: Status, digests: [&s
 }
 
 const JAN_DIGESTS: [&str; 3] = [
-    "4f56298007646cbb5bb110f59ea45e2b8abeb2ffb8ce2e856c142eb376bd144f",
-    "ef8f9507fa6bd8db41c2f87846d224c5618e87dd8fdff7e3ab50c435d2e798fb",
     "6652a8cc8a752eb9bc2d076daa6c346ca156c7b5bfbcf7c5021c9fd7bbc238bf",
+    "ef8f9507fa6bd8db41c2f87846d224c5618e87dd8fdff7e3ab50c435d2e798fb",
+    "4f56298007646cbb5bb110f59ea45e2b8abeb2ffb8ce2e856c142eb376bd144f",
 ];
 const DEC_DIGESTS: [&str; 3] = [
-    "d4b96484ebd0d81742f0db734db6b0e68c44e252d092187935216e0b212afc24",
-    "404c2bfefca0b086c064c16fcb33a3262ca9a87e0b0d541b3fb48d62c772a3d8",
     "6652a8cc8a752eb9bc2d076daa6c346ca156c7b5bfbcf7c5021c9fd7bbc238bf",
+    "404c2bfefca0b086c064c16fcb33a3262ca9a87e0b0d541b3fb48d62c772a3d8",
+    "d4b96484ebd0d81742f0db734db6b0e68c44e252d092187935216e0b212afc24",
 ];
 
 #[test]
@@ -84,10 +84,10 @@ fn production_protocol_fails_each_uncaptured_image() {
     let r = image_results(JAN, "v0.0.1", Scope::Full);
     assert_three_uncaptured(&r, Status::Fail, JAN_DIGESTS);
     assert!(
-        r[0].summary
+        r[2].summary
             .starts_with("docker.io/vllm/vllm-openai@sha256:4f562980…76bd144f"),
         "{}",
-        r[0].summary
+        r[2].summary
     );
 }
 
@@ -129,5 +129,44 @@ fn image_results_never_show_the_token() {
             let s = serde_json::to_string(&r).unwrap();
             assert!(!s.contains("hf_"), "token leaked in {s}");
         }
+    }
+}
+
+/// A command line whose application image parameter is gone: the images
+/// family says so for that parameter (evidence policy), and still judges the
+/// other two.
+#[test]
+fn missing_image_parameter_is_reported_per_protocol() {
+    let doc = include_str!("../fixtures/blyss/attestation-2024-01.json")
+        .replace("blyss_docker_img=", "other_docker_img=");
+    let at = blyss_evidence::util::parse_time("2024-01-15T00:00:00Z").unwrap();
+    let mut b = blyss_evidence::bundle::BundleBuilder::new("file", "v0.0.1", at);
+    b.add(
+        "attestation.json",
+        doc.into_bytes(),
+        blyss_evidence::bundle::Source::file(at),
+    )
+    .unwrap();
+    let zip = b
+        .seal(at, &blyss_evidence::bundle::keys::generate())
+        .unwrap();
+    for (protocol, status) in [("v0.0.1", Status::Fail), ("v0.0.1-test", Status::Warn)] {
+        let r = image_results(&zip, protocol, Scope::Full);
+        assert_eq!(r.len(), 3, "{r:?}");
+        let missing = r
+            .iter()
+            .find(|c| c.subject.as_deref() == Some("blyss_docker_img"))
+            .unwrap();
+        assert_eq!(missing.status, status);
+        assert!(
+            missing.summary.contains("missing from the command line")
+                && missing.summary.contains("no image reference to check"),
+            "{}",
+            missing.summary
+        );
+        assert!(r
+            .iter()
+            .any(|c| c.subject.as_deref() == Some("blyss_shim_docker_img")
+                && c.summary.contains("manifest not captured")));
     }
 }

@@ -782,7 +782,9 @@ fn audit_pipeline_judges_the_images_the_attested_command_line_names() {
             &format!("blintzbase/shim@{d_shim}"),
         );
     let parsed = AttestationDocument::parse_json(doc.as_bytes()).unwrap();
-    let attested = images::attested_images_of(&parsed).unwrap();
+    let found = images::attested_images_of(&parsed).unwrap();
+    assert!(found.errors.is_empty(), "{:?}", found.errors);
+    let attested = found.images;
     assert_eq!(attested.len(), 3);
     let targets: Vec<ImageTarget> = attested
         .iter()
@@ -819,7 +821,8 @@ fn audit_pipeline_judges_the_images_the_attested_command_line_names() {
         .filter(|c| c.family == "images")
         .collect();
     assert_eq!(imgs.len(), 3);
-    for (r, d) in imgs.iter().zip([&d_app, &d_ui, &d_shim]) {
+    // Command-line order of the image parameters: shim, ui, application.
+    for (r, d) in imgs.iter().zip([&d_shim, &d_ui, &d_app]) {
         assert_eq!(r.status, Status::Pass, "{:?}: {}", r.subject, r.summary);
         assert!(r.required);
         assert_eq!(r.actual.as_deref(), Some(d.as_str()));

@@ -93,70 +93,86 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             format!("cannot tell which container images ran: {reason}"),
         )
         .spec(SPEC)],
-        Ok(images) if images.is_empty() => vec![CheckResult::new(
-            ID,
-            TITLE,
-            section.evidence.status(),
-            "the attested command line names no container image",
-        )
-        .spec(SPEC)],
-        Ok(images) => run_with(ctx, &section, &images),
+        Ok(found) => {
+            // Image parameters that name no usable image: nothing to check.
+            let mut out: Vec<CheckResult> = found
+                .errors
+                .iter()
+                .map(|(param, why)| {
+                    let mut r = CheckResult::new(
+                        ID,
+                        TITLE,
+                        section.evidence.status(),
+                        format!("{param}: {why}; no image reference to check"),
+                    )
+                    .spec(SPEC);
+                    if !param.is_empty() {
+                        r = r.subject(param.clone());
+                    }
+                    scrub_result(r)
+                })
+                .collect();
+            if found.images.is_empty() && out.is_empty() {
+                out.push(
+                    CheckResult::new(
+                        ID,
+                        TITLE,
+                        section.evidence.status(),
+                        "the attested command line names no container image",
+                    )
+                    .spec(SPEC),
+                );
+            }
+            out.extend(run_with(ctx, &section, &found.images));
+            out
+        }
     }
 }
 
 /// The images the attested command line names.
-fn attested_images(ctx: &Context) -> Result<Vec<AttestedImage>, String> {
+fn attested_images(ctx: &Context) -> Result<AttestedImages, String> {
     let doc = ctx.doc.as_ref().map_err(|e| e.clone())?;
     attested_images_of(doc)
 }
 
-/// The images an attestation document's command line names (shared with
-/// the collector, so that collect fetches exactly what audit judges).
+/// Images of the attested command line, and image parameters that are
+/// missing, repeated or unparsable (parameter, why).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttestedImages {
+    pub images: Vec<AttestedImage>,
+    pub errors: Vec<(String, String)>,
+}
+
+/// The images an attestation document's command line names, in the order
+/// of `evidence::cmdline::IMAGE_PARAMS` (shared with the collector, so that
+/// collect fetches exactly what audit judges).
 pub fn attested_images_of(
     doc: &crate::evidence::attestation::AttestationDocument,
-) -> Result<Vec<AttestedImage>, String> {
+) -> Result<AttestedImages, String> {
+    use crate::evidence::cmdline::{Cmdline, CmdlineError};
     let launch = doc
         .launch
         .as_ref()
         .ok_or("the attestation evidence has no kernel command line")?;
-    provisional_images(&launch.kernel_cli)
-}
-
-/// Blyss image parameters in command-line order of the upstream verifier.
-const IMAGE_PARAMS: &[&str] = &[
-    "blyss_docker_img",
-    "blyss_ui_docker_img",
-    "blyss_shim_docker_img",
-];
-
-/// Minimal extraction of the Blyss image parameters (`param="[docker run
-/// options] image [args]"`): the first word that is neither an option nor
-/// the value of `--env`/`-e`. Superseded by `evidence::cmdline` once merged.
-fn provisional_images(cli: &str) -> Result<Vec<AttestedImage>, String> {
-    let words = shell_words::split(cli).map_err(|e| format!("kernel command line: {e}"))?;
-    let mut out = Vec::new();
-    for param in IMAGE_PARAMS {
-        let prefix = format!("{param}=");
-        let Some(value) = words.iter().find_map(|w| w.strip_prefix(&prefix)) else {
-            continue;
-        };
-        let mut it = value.split_whitespace();
-        let mut image = None;
-        while let Some(t) = it.next() {
-            if t == "--env" || t == "-e" {
-                it.next();
-            } else if !t.starts_with('-') {
-                image = Some(t.to_string());
-                break;
-            }
-        }
-        let reference = image.ok_or_else(|| format!("{param} names no image"))?;
-        out.push(AttestedImage {
-            param: Some(param.to_string()),
-            reference,
-        });
-    }
-    Ok(out)
+    let c = Cmdline::parse(&launch.kernel_cli).map_err(|e| format!("kernel command line: {e}"))?;
+    Ok(AttestedImages {
+        images: c
+            .images
+            .iter()
+            .map(|i| AttestedImage {
+                param: Some(i.param.clone()),
+                reference: i.reference.clone(),
+            })
+            .collect(),
+        errors: c
+            .image_errors
+            .iter()
+            .map(|e| match e {
+                CmdlineError::Param { param, reason } => (param.clone(), reason.clone()),
+                other => (String::new(), other.to_string()),
+            })
+            .collect(),
+    })
 }
 
 /// Judges each image (the testable core of [`run`]).
@@ -525,16 +541,6 @@ mod tests {
             validate_section(&serde_json::json!({"evidence":"maybe","digests":"optional"}))
                 .is_err()
         );
-    }
-
-    #[test]
-    fn provisional_extraction_finds_the_image_after_env_options() {
-        let cli = r#"ro blyss_shim_docker_img="a/shim@sha256:6652a8cc8a752eb9bc2d076daa6c346ca156c7b5bfbcf7c5021c9fd7bbc238bf" blyss_docker_img="--env T=x vllm/vllm-openai:v1 --model m" initrd=initrd"#;
-        let imgs = provisional_images(cli).unwrap();
-        assert_eq!(imgs.len(), 2);
-        assert_eq!(imgs[0].param.as_deref(), Some("blyss_docker_img"));
-        assert_eq!(imgs[0].reference, "vllm/vllm-openai:v1");
-        assert_eq!(imgs[1].subject(), "blyss_shim_docker_img");
     }
 
     #[test]

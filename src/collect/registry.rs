@@ -782,7 +782,13 @@ pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
             return;
         }
     };
+    for (param, why) in &images.errors {
+        out.warn(format!(
+            "container image parameter {param}: {why}; not collected"
+        ));
+    }
     let targets: Vec<ImageTarget> = images
+        .images
         .into_iter()
         .map(|i| ImageTarget {
             param: i.param,

@@ -1,4 +1,5 @@
-//! Shared test support; each area has its own file.
+//! Shared test support, one module per area.
 #![allow(dead_code)]
 
 pub mod registry;
+pub mod snp;
