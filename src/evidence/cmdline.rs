@@ -17,6 +17,19 @@
 //! The command line carries secrets (`--env HUGGING_FACE_HUB_TOKEN=…`):
 //! values returned here are raw evidence and must only reach a report
 //! through the audit's redactor.
+//!
+//! Other families use it to learn which images the guest runs:
+//!
+//! ```
+//! use blyss_evidence::evidence::cmdline::Cmdline;
+//! let c = Cmdline::parse(r#"x blyss_docker_img="--env A=1 vllm/vllm-openai@sha256:4f56298007646cbb5bb110f59ea45e2b8abeb2ffb8ce2e856c142eb376bd144f --model m" initrd=initrd"#).unwrap();
+//! let app = c.image("blyss_docker_img").unwrap();
+//! assert_eq!(app.image.repository, "vllm/vllm-openai");
+//! assert_eq!(app.image.digest.as_deref(), Some("sha256:4f56298007646cbb5bb110f59ea45e2b8abeb2ffb8ce2e856c142eb376bd144f"));
+//! assert_eq!(app.role, "application");
+//! // The two other image parameters are missing here:
+//! assert_eq!(c.image_errors.len(), 2);
+//! ```
 
 use thiserror::Error;
 
