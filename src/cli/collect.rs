@@ -103,10 +103,21 @@ pub struct NetArgs {
     /// `--log-list-url https://www.gstatic.com/ct/log_list/v3/log_list.json`.
     #[arg(long, value_name = "URL")]
     pub log_list_url: Option<String>,
+    /// How long to keep polling a CT log whose entry is not merged yet
+    /// (RFC 6962 logs: proof refused; tiled logs: checkpoint not covering the
+    /// SCT's leaf index), e.g. `--ct-merge-wait 120`.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub ct_merge_wait: f64,
     /// Fetch a registry's images from another base URL (repeatable), e.g.
     /// `--registry-mirror registry-1.docker.io=https://mirror.example`.
     #[arg(long, value_name = "HOST=URL", value_parser = parse_mirror)]
     pub registry_mirror: Vec<(String, String)>,
+    /// Do not fetch registry evidence (manifests, configs) for the attested
+    /// images; the audit then reports every image as "manifest not
+    /// captured" (a failure under protocols that require image evidence),
+    /// e.g. `--no-images`.
+    #[arg(long)]
+    pub no_images: bool,
 }
 
 fn parse_mirror(s: &str) -> Result<(String, String), String> {
@@ -161,7 +172,9 @@ impl NetArgs {
             },
             http,
             log_list_url: self.log_list_url.clone(),
+            ct_merge_wait: secs("--ct-merge-wait", self.ct_merge_wait)?,
             registry_mirrors: self.registry_mirror.clone(),
+            images: !self.no_images,
             progress: Progress::auto(self.quiet),
         })
     }

@@ -23,7 +23,7 @@
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -93,8 +93,13 @@ pub struct CollectOptions {
     pub tls: TlsTimeouts,
     /// CT log list URL (`--log-list-url`); None: the collector's default.
     pub log_list_url: Option<String>,
+    /// How long to keep asking a CT log whose entry is not merged yet (`--ct-merge-wait`).
+    pub ct_merge_wait: Duration,
     /// Registry mirrors (`--registry-mirror HOST=URL`), in the order given.
     pub registry_mirrors: Vec<(String, String)>,
+    /// Fetch registry evidence for the attested images (`--no-images`
+    /// turns it off; the audit then reports each image as not captured).
+    pub images: bool,
     /// Show the progress display (on stderr; the CLI enables it only on a TTY).
     pub progress: bool,
 }
@@ -117,7 +122,9 @@ impl CollectOptions {
             },
             http,
             log_list_url: None,
+            ct_merge_wait: Duration::from_secs(30),
             registry_mirrors: Vec::new(),
+            images: true,
             progress: false,
         }
     }

@@ -773,6 +773,9 @@ fn normalise_auth_key(k: &str) -> String {
 /// Plug-in point of the collect orchestrator: captures registry evidence
 /// for every image the document's command line names.
 pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
+    if !ctx.options.images {
+        return;
+    }
     let images = match crate::checks::images::attested_images_of(doc) {
         Ok(i) => i,
         Err(e) => {

@@ -4,6 +4,8 @@
 pub mod amd;
 pub mod attestation;
 pub mod cmdline;
+pub mod ct;
+pub mod gpu;
 pub mod oci;
 
 /// Where each kind of evidence lives inside a bundle (normative list in

@@ -1,5 +1,9 @@
-//! Shared test support, one module per area.
+//! Shared test support. Each area has its own module; a test binary uses
+//! the parts it needs.
 #![allow(dead_code)]
 
+pub mod ct_logs;
+pub mod gpu;
 pub mod registry;
 pub mod snp;
+pub mod world;
