@@ -48,6 +48,8 @@ fn net(w: &World) -> Vec<String> {
         "1".into(),
         "--backoff".into(),
         "0.02".into(),
+        // No registry in the world: never reach Docker Hub from a test.
+        "--no-images".into(),
     ]
 }
 

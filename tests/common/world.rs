@@ -1090,6 +1090,10 @@ pub fn options(w: &World, protocol: &str) -> blyss_evidence::collect::CollectOpt
     o.protocol = protocol.into();
     o.kds_url = w.kds.url();
     o.log_list_url = Some(w.ct.list_url.clone());
+    // No registry in this world (the real Blyss images cannot be served):
+    // never reach out to Docker Hub from a test. Registry collection is
+    // tested against a real registry in tests/images_*.rs.
+    o.images = false;
     o.ct_merge_wait = D::from_secs(3);
     o.http.connect_timeout = D::from_secs(2);
     o.http.read_timeout = D::from_secs(2);
