@@ -6,6 +6,7 @@ use crate::checks::Status;
 
 /// Renders the summary. `verbose` adds every check with expected/actual.
 pub fn render(r: &Report, verbose: bool) -> String {
+    let r = &r.scrubbed();
     let mut out = String::new();
     if !r.trust.production {
         out.push_str(&format!(
