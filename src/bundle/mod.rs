@@ -117,58 +117,87 @@ impl Bundle {
         if bytes.is_empty() {
             return Err(BundleError::Empty);
         }
+        // The zip crate folds duplicate names into one entry, so count and
+        // name the entries from the central directory ourselves first.
+        let names = central_directory_names(bytes)?;
+        if names.len() > limits::MAX_ENTRIES {
+            return Err(BundleError::TooManyEntries(names.len()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for n in &names {
+            let name = String::from_utf8(n.clone()).map_err(|_| BundleError::UnsafeEntry {
+                name: String::from_utf8_lossy(n).into_owned(),
+                reason: "name is not UTF-8".into(),
+            })?;
+            check_entry_name(&name)?;
+            if !seen.insert(name.clone()) {
+                return Err(BundleError::Duplicate(name));
+            }
+        }
         let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
             .map_err(|e| BundleError::NotZip(e.to_string()))?;
-        if zip.len() > limits::MAX_ENTRIES {
-            return Err(BundleError::TooManyEntries(zip.len()));
+        if zip.len() != names.len() {
+            return Err(BundleError::Zip(format!(
+                "central directory lists {} entries, the archive reader found {}",
+                names.len(),
+                zip.len()
+            )));
         }
         let mut entries: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut total: u64 = 0;
         for i in 0..zip.len() {
-            let mut f = zip
-                .by_index(i)
-                .map_err(|e| BundleError::Zip(format!("entry {i}: {e}")))?;
-            let name =
-                String::from_utf8(f.name_raw().to_vec()).map_err(|_| BundleError::UnsafeEntry {
-                    name: String::from_utf8_lossy(f.name_raw()).into_owned(),
-                    reason: "name is not UTF-8".into(),
+            // Metadata first, without decompressing anything.
+            let (name, size) = {
+                let f = zip
+                    .by_index_raw(i)
+                    .map_err(|e| BundleError::Zip(format!("entry {i}: {e}")))?;
+                let name = String::from_utf8(f.name_raw().to_vec()).map_err(|_| {
+                    BundleError::UnsafeEntry {
+                        name: String::from_utf8_lossy(f.name_raw()).into_owned(),
+                        reason: "name is not UTF-8".into(),
+                    }
                 })?;
-            check_entry_name(&name)?;
-            if f.encrypted() {
-                return Err(BundleError::UnsafeEntry {
-                    name,
-                    reason: "encrypted entry".into(),
-                });
-            }
-            if f.is_symlink() {
-                return Err(BundleError::UnsafeEntry {
-                    name,
-                    reason: "symbolic link".into(),
-                });
-            }
-            if f.is_dir() {
-                return Err(BundleError::UnsafeEntry {
-                    name,
-                    reason: "directory entries are not allowed".into(),
-                });
-            }
-            let size = f.size();
-            if size > limits::MAX_ENTRY_BYTES {
-                return Err(BundleError::TooLarge {
-                    name,
-                    size,
-                    max: limits::MAX_ENTRY_BYTES,
-                });
-            }
-            let csize = f.compressed_size().max(1);
-            let ratio = size / csize;
-            if ratio > limits::MAX_RATIO {
-                return Err(BundleError::Ratio { name, ratio });
-            }
+                check_entry_name(&name)?;
+                if f.encrypted() {
+                    return Err(BundleError::UnsafeEntry {
+                        name,
+                        reason: "encrypted entry".into(),
+                    });
+                }
+                if f.is_symlink() {
+                    return Err(BundleError::UnsafeEntry {
+                        name,
+                        reason: "symbolic link".into(),
+                    });
+                }
+                if f.is_dir() {
+                    return Err(BundleError::UnsafeEntry {
+                        name,
+                        reason: "directory entries are not allowed".into(),
+                    });
+                }
+                let size = f.size();
+                if size > limits::MAX_ENTRY_BYTES {
+                    return Err(BundleError::TooLarge {
+                        name,
+                        size,
+                        max: limits::MAX_ENTRY_BYTES,
+                    });
+                }
+                let csize = f.compressed_size().max(1);
+                let ratio = size / csize;
+                if ratio > limits::MAX_RATIO {
+                    return Err(BundleError::Ratio { name, ratio });
+                }
+                (name, size)
+            };
             total = total.saturating_add(size);
             if total > limits::MAX_TOTAL_BYTES {
                 return Err(BundleError::TotalTooLarge);
             }
+            let mut f = zip
+                .by_index(i)
+                .map_err(|e| BundleError::Zip(format!("{name}: {e}")))?;
             // Never trust the declared size: read at most size+1 bytes.
             let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
             (&mut f)
@@ -180,9 +209,6 @@ impl Bundle {
                     "{name}: declared {size} bytes, found {}",
                     data.len()
                 )));
-            }
-            if entries.contains_key(&name) {
-                return Err(BundleError::Duplicate(name));
             }
             entries.insert(name, data);
         }
@@ -231,6 +257,58 @@ impl Bundle {
     pub fn collected_at(&self) -> Option<OffsetDateTime> {
         crate::util::parse_time(&self.statement.predicate.started_at).ok()
     }
+}
+
+/// Names of every central-directory entry, in order, read directly from the
+/// end-of-central-directory record. Zip64 is not part of bundle format v1.
+fn central_directory_names(bytes: &[u8]) -> Result<Vec<Vec<u8>>, BundleError> {
+    let nz = |m: &str| BundleError::NotZip(m.to_string());
+    let u16le = |b: &[u8], o: usize| -> Result<usize, BundleError> {
+        b.get(o..o + 2)
+            .map(|x| u16::from_le_bytes([x[0], x[1]]) as usize)
+            .ok_or_else(|| nz("truncated header"))
+    };
+    let u32le = |b: &[u8], o: usize| -> Result<usize, BundleError> {
+        b.get(o..o + 4)
+            .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]) as usize)
+            .ok_or_else(|| nz("truncated header"))
+    };
+    if bytes.len() < 22 {
+        return Err(nz("too short for an end-of-central-directory record"));
+    }
+    let lowest = bytes.len().saturating_sub(22 + 65535);
+    let eocd = (lowest..=bytes.len() - 22)
+        .rev()
+        .find(|&i| &bytes[i..i + 4] == b"PK\x05\x06")
+        .ok_or_else(|| nz("no end-of-central-directory record"))?;
+    let count = u16le(bytes, eocd + 10)?;
+    let cd_size = u32le(bytes, eocd + 12)?;
+    let cd_off = u32le(bytes, eocd + 16)?;
+    if count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_off == 0xFFFF_FFFF {
+        return Err(nz("zip64 archives are not bundle format v1"));
+    }
+    if cd_off.checked_add(cd_size).is_none_or(|end| end > eocd) {
+        return Err(nz("central directory lies outside the file"));
+    }
+    let mut names = Vec::with_capacity(count.min(limits::MAX_ENTRIES + 1));
+    let mut p = cd_off;
+    for _ in 0..count {
+        if bytes.get(p..p + 4) != Some(b"PK\x01\x02") {
+            return Err(nz("corrupt central directory"));
+        }
+        let name_len = u16le(bytes, p + 28)?;
+        let extra_len = u16le(bytes, p + 30)?;
+        let comment_len = u16le(bytes, p + 32)?;
+        let name = bytes
+            .get(p + 46..p + 46 + name_len)
+            .ok_or_else(|| nz("truncated central directory"))?;
+        names.push(name.to_vec());
+        p += 46 + name_len + extra_len + comment_len;
+        if names.len() > limits::MAX_ENTRIES {
+            break;
+        }
+    }
+    Ok(names)
 }
 
 /// Rejects names that could escape a directory or are otherwise unsafe.

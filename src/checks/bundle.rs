@@ -12,7 +12,34 @@ use crate::bundle::keys;
 const SPEC: &str = "protocol/bundle-format.md";
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
-    vec![signature(ctx), integrity(ctx)]
+    vec![signature(ctx), integrity(ctx), protocol(ctx)]
+}
+
+/// The protocol the collector recorded vs the one being audited against.
+/// The audited protocol always comes from the command line (or the default),
+/// never from the bundle: a bundle must not choose its own expectations.
+fn protocol(ctx: &Context) -> CheckResult {
+    const ID: &str = "bundle.protocol";
+    const TITLE: &str = "Protocol recorded at collection";
+    let declared = &ctx.bundle.statement.predicate.protocol;
+    let audited = &ctx.protocol.id;
+    let r = if declared == audited {
+        CheckResult::pass(
+            ID,
+            TITLE,
+            format!("collected for protocol {declared}, audited against {audited}"),
+        )
+    } else {
+        CheckResult::warn(
+            ID,
+            TITLE,
+            format!("collected for protocol {declared} but audited against {audited}: results judge the evidence by {audited}'s rules"),
+        )
+    };
+    r.expected(audited.clone())
+        .actual(declared.clone())
+        .evidence(ENVELOPE_PATH)
+        .spec(format!("{SPEC} §Statement (predicate.protocol)"))
 }
 
 fn signature(ctx: &Context) -> CheckResult {

@@ -2,6 +2,7 @@
 //! bad input: they return typed errors naming the offending field.
 
 pub mod attestation;
+pub mod ct;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
 /// `protocol/bundle-format.md`).

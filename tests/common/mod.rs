@@ -1,5 +1,7 @@
-//! Shared test support. Each area has its own module; integration tests
-//! declare `mod common;` and use what they need.
+//! Shared test support. Each area has its own module; a test binary uses
+//! the parts it needs.
 #![allow(dead_code)]
 
+pub mod ct_logs;
 pub mod report;
+pub mod world;
