@@ -20,8 +20,8 @@
 #   BIN=path/to/blyss-evidence  binary to use (default: cargo build, target/debug)
 #   CHROMIUM=path               browser to use (default: chromium, installed from
 #                               Debian with apt-get when missing; needs root)
-# Called by tests/report_browser.rs (part of `cargo test`). Takes ~15 s once
-# Chromium is installed.
+# Called by tests/report_browser.rs (part of `cargo test`). Takes 15-40 s once
+# Chromium is installed (3 pages + a control; 10 browser launches).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -115,9 +115,13 @@ check_page() { # name
   local label
   label=$(sed -n 's/^    "label": "\(.*\)",$/\1/p' "$out/$name.json")
   [ -n "$label" ] || fail "$name: no verdict label in the JSON report"
-  browse "$name" dom --dump-dom >"$out/$name.dom.html"
-  browse "$name" png --screenshot="$out/$name.png" >/dev/null
-  browse "$name" pdf --print-to-pdf="$out/$name.pdf" --no-pdf-header-footer >/dev/null
+  # The three loads are independent: run them side by side.
+  browse "$name" dom --dump-dom >"$out/$name.dom.html" & local p1=$!
+  browse "$name" png --screenshot="$out/$name.png" >/dev/null & local p2=$!
+  browse "$name" pdf --print-to-pdf="$out/$name.pdf" --no-pdf-header-footer >/dev/null & local p3=$!
+  wait "$p1" || fail "$name: chromium --dump-dom failed (see $work/$name.chromium.log)"
+  wait "$p2" || fail "$name: chromium --screenshot failed"
+  wait "$p3" || fail "$name: chromium --print-to-pdf failed"
   grep -qF "<span class=\"verdict-text\">$label</span>" "$out/$name.dom.html" \
     || fail "$name: verdict \"$label\" not in the rendered page"
   [ "$(head -c 8 "$out/$name.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$name: no PNG screenshot"
