@@ -43,6 +43,7 @@ fn audit_ct(w: &World, b: &Bundle) -> Vec<CheckResult> {
         &AuditOptions::default(),
         blyss_evidence::util::now(),
     );
+    common::report::assert_valid_report_json(&r.to_json());
     r.checks.into_iter().filter(|c| c.family == "ct").collect()
 }
 

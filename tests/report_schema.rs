@@ -82,8 +82,8 @@ fn schema_rejects_reports_that_break_the_contract() {
             Box::new(|v| v["verdict"]["label"] = json!("OK")),
         ),
         (
-            "member outside evidence/",
-            Box::new(|v| v["bundle"]["members"][0]["path"] = json!("../x")),
+            "negative member size",
+            Box::new(|v| v["bundle"]["members"][0]["size"] = json!(-1)),
         ),
         ("scope unknown", Box::new(|v| v["scope"] = json!("partial"))),
     ];

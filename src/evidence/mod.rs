@@ -3,6 +3,7 @@
 
 pub mod attestation;
 pub mod ct;
+pub mod gpu;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
 /// `protocol/bundle-format.md`).

@@ -216,7 +216,8 @@ struct EvidenceView<'a> {
 #[derive(Serialize)]
 struct DetailView<'a> {
     key: &'a str,
-    /// `text` (a string or scalar shown inline) or `json` (pretty JSON block).
+    /// `text` (a string or scalar shown inline), `list` (a JSON array of
+    /// scalars on one wrapping line) or `json` (pretty JSON block).
     kind: &'static str,
     text: String,
 }
@@ -346,6 +347,17 @@ fn detail_view<'a>(k: &'a str, v: &serde_json::Value) -> DetailView<'a> {
             kind: "text",
             text: s.clone(),
         },
+        // A list of scalars reads best on one (wrapping) line.
+        serde_json::Value::Array(items)
+            if items.iter().all(|x| !x.is_array() && !x.is_object()) =>
+        {
+            let parts: Vec<String> = items.iter().map(|x| x.to_string()).collect();
+            DetailView {
+                key: k,
+                kind: "list",
+                text: format!("[{}]", parts.join(", ")),
+            }
+        }
         serde_json::Value::Array(_) | serde_json::Value::Object(_) => DetailView {
             key: k,
             kind: "json",
@@ -491,6 +503,18 @@ mod tests {
         assert_eq!(hex_filter(Value::from("a<b")).to_string(), "a&lt;b");
         let pre = hex_filter(Value::from(format!("sha256:{}", &h[..64]))).to_string();
         assert!(pre.contains("sha256:1ee2a500…"), "{pre}");
+    }
+
+    #[test]
+    fn details_render_by_shape() {
+        let v = serde_json::json!(["a", 1, null]);
+        let d = detail_view("k", &v);
+        assert_eq!((d.kind, d.text.as_str()), ("list", "[\"a\", 1, null]"));
+        let d = detail_view("k", &serde_json::json!([{"x": 1}]));
+        assert_eq!(d.kind, "json");
+        assert!(d.text.contains("\n"), "objects are pretty-printed");
+        let d = detail_view("k", &serde_json::json!(true));
+        assert_eq!((d.kind, d.text.as_str()), ("text", "true"));
     }
 
     #[test]

@@ -169,15 +169,20 @@ fn check_item(out: &mut String, c: &crate::checks::CheckResult) {
     }
 }
 
-/// Shortens a long value, saying how long it was.
+/// Shortens a long value, saying how long it was: prose keeps its start,
+/// a single token (a digest, a command-line word) its start and its end.
 fn cut(s: &str) -> String {
     let n = s.chars().count();
     if n <= MAX_VALUE {
         return s.to_string();
     }
-    let head: String = s.chars().take(MAX_VALUE - 40).collect();
+    if s.contains(char::is_whitespace) {
+        let head: String = s.chars().take(MAX_VALUE - 30).collect();
+        return format!("{} … ({n} characters)", head.trim_end());
+    }
+    let head: String = s.chars().take(MAX_VALUE - 50).collect();
     let tail: String = s.chars().skip(n - 24).collect();
-    format!("{head} … {tail} ({n} characters)")
+    format!("{head}…{tail} ({n} characters)")
 }
 
 /// One line: newlines and tabs become spaces.
@@ -260,10 +265,17 @@ mod tests {
 
     #[test]
     fn long_values_are_cut_and_say_so() {
-        let long = "x".repeat(1000);
-        let c = cut(&long);
-        assert!(c.ends_with("(1000 characters)"));
+        let token = format!("{}{}", "a".repeat(500), "z".repeat(500));
+        let c = cut(&token);
+        assert!(c.ends_with("zzz (1000 characters)"), "{c}");
+        assert!(c.starts_with("aaa"));
         assert!(c.chars().count() < 200);
+        let prose = "word ".repeat(100);
+        let c = cut(&prose);
+        assert!(
+            c.starts_with("word word") && c.ends_with("word … (500 characters)"),
+            "{c}"
+        );
         assert_eq!(cut("short"), "short");
     }
 

@@ -3,5 +3,6 @@
 #![allow(dead_code)]
 
 pub mod ct_logs;
+pub mod gpu;
 pub mod report;
 pub mod world;

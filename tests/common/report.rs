@@ -149,16 +149,6 @@ pub fn invariant_errors(v: &Value) -> Vec<String> {
             }
         }
     }
-    // The manifest is sorted and unique.
-    let paths: Vec<String> = v["bundle"]["members"]
-        .as_array()
-        .unwrap_or(&empty)
-        .iter()
-        .map(|m| s(&m["path"]))
-        .collect();
-    if !paths.windows(2).all(|w| w[0] < w[1]) {
-        errs.push(format!("bundle.members not sorted/unique: {paths:?}"));
-    }
     // A redacted report carries no Hugging Face token.
     if v["redacted"] == true {
         let text = v.to_string();
