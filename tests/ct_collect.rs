@@ -43,6 +43,7 @@ fn audit_ct(w: &World, b: &Bundle) -> Vec<CheckResult> {
         &AuditOptions::default(),
         blyss_evidence::util::now(),
     );
+    common::report::assert_valid_report_json(&r.to_json());
     r.checks.into_iter().filter(|c| c.family == "ct").collect()
 }
 
@@ -146,7 +147,7 @@ fn collect_and_audit_from_the_command_line() {
         .arg(&json)
         .assert()
         .code(1);
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let r = common::report::assert_valid_report_file(&json);
     let ct: Vec<&serde_json::Value> = r["checks"]
         .as_array()
         .unwrap()

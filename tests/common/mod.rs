@@ -7,4 +7,5 @@ pub mod gpu;
 pub mod measure;
 pub mod registry;
 pub mod snp;
+pub mod report;
 pub mod world;
