@@ -1,16 +1,1163 @@
-//! Checks of the `gpu` family (issue 9 (GPU)).
+//! Checks of the `gpu` family (issue 9): the NVIDIA H100 evidence in
+//! `gpu_attestation.gpus[i]`, verified offline against the trust set's
+//! NVIDIA roots. One result per GPU and check, subject `gpu0`, `gpu1`, …
+//!
+//! * `gpu.spdm-signature` — the SPDM 1.1 GET_MEASUREMENTS request and
+//!   MEASUREMENTS response rebuilt byte for byte, signature by the leaf key;
+//!   the published nonce is the one the GPU signed.
+//! * `gpu.device-chain` — leaf → … → pinned NVIDIA Device Identity CA.
+//! * `gpu.rim-signature` — both RIMs: XMLDSig (restricted profile), chain to
+//!   the pinned NVIDIA CoRIM root, and the protocol's sha256 pins if any.
+//! * `gpu.versions` — driver and VBIOS versions in the signed opaque data
+//!   equal the RIMs' versions.
+//! * `gpu.measurements` — every active golden value matches.
+//! * `gpu.binding` — warning: the GPU evidence is not bound to the SNP
+//!   report or to the TLS session.
+//!
+//! Certificate validity is judged under an explicit time policy
+//! ([`CertTimePolicy`]): the evidence carries no signed time.
 
-use super::{CheckResult, Context};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
 
-pub fn run(_ctx: &Context) -> Vec<CheckResult> {
-    Vec::new()
+use super::{CheckResult, Context, Status};
+use crate::evidence::gpu::certs::{self, Chain, LeafUse};
+use crate::evidence::gpu::rim::{Rim, RimKind};
+use crate::evidence::gpu::{self, golden, GpuEvidence};
+use crate::util::{fmt_time, short_hex};
+
+pub const SPDM_SIGNATURE: &str = "gpu.spdm-signature";
+pub const DEVICE_CHAIN: &str = "gpu.device-chain";
+pub const VERSIONS: &str = "gpu.versions";
+pub const MEASUREMENTS: &str = "gpu.measurements";
+pub const RIM_SIGNATURE: &str = "gpu.rim-signature";
+pub const BINDING: &str = "gpu.binding";
+
+/// Every check id with its title, in report order.
+pub const CHECKS: &[(&str, &str)] = &[
+    (SPDM_SIGNATURE, "GPU SPDM measurement report signature"),
+    (DEVICE_CHAIN, "GPU device certificate chain"),
+    (RIM_SIGNATURE, "GPU reference manifests (RIM) authenticity"),
+    (VERSIONS, "GPU driver and VBIOS versions"),
+    (MEASUREMENTS, "GPU measurements against golden values"),
+    (BINDING, "GPU evidence binding to the CPU report and TLS"),
+];
+
+const SPEC_SPDM: &str = "DMTF DSP0274 SPDM 1.1 §10.11 (GET_MEASUREMENTS/MEASUREMENTS, L1 transcript); NVIDIA nvtrust local_gpu_verifier";
+const SPEC_CHAIN: &str = "RFC 5280 §6 (path validation), pinned NVIDIA Device Identity CA; NVIDIA nvtrust local_gpu_verifier";
+const SPEC_RIM: &str = "W3C XMLDSig 1.1 (enveloped, C14N 1.1, ecdsa-sha384); TCG RIM IM / ISO 19770-2 SWID; pinned NVIDIA CoRIM signing Root CA";
+const SPEC_VERSIONS: &str = "NVIDIA nvtrust local_gpu_verifier (opaque DRIVER_VERSION/VBIOS_VERSION vs RIM colloquialVersion)";
+const SPEC_GOLDEN: &str = "NVIDIA nvtrust local_gpu_verifier (union of active RIM entries, index i ↔ SPDM block i+1, any alternative)";
+const SPEC_BINDING: &str =
+    "blyss-evidence: GPU evidence has no cryptographic link to SNP REPORT_DATA or the TLS session";
+
+/// Whether a protocol demands GPU evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Presence {
+    /// A document without GPU evidence fails every GPU check.
+    Required,
+    /// GPU evidence, when published, must verify; without it the checks are
+    /// not applicable.
+    #[default]
+    WhenPresent,
 }
 
-/// Validates this family's protocol section (`sections.gpu`); called when
-/// a protocol file is loaded. Replace with a typed `deny_unknown_fields` parse.
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    match v.as_object() {
-        Some(o) if o.is_empty() => Ok(()),
-        _ => Err("section not supported yet".into()),
+/// A RIM the protocol pins by the sha256 of its exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RimPin {
+    /// `driver` or `vbios`.
+    pub kind: String,
+    /// The RIM's `colloquialVersion`, checked too.
+    pub version: String,
+    /// Lower-case hex sha256 of the RIM text (UTF-8).
+    pub sha256: String,
+}
+
+/// `sections.gpu` of a protocol file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuSection {
+    #[serde(default)]
+    pub evidence: Presence,
+    /// Time policy for GPU certificates (see [`CertTimePolicy::parse`]);
+    /// `--gpu-cert-time` overrides it. Default `evaluation`.
+    #[serde(default)]
+    pub cert_time: Option<String>,
+    /// If non-empty, each RIM must be one of these.
+    #[serde(default)]
+    pub rim_pins: Vec<RimPin>,
+}
+
+/// At which instant GPU certificates (device chain, RIM signing chains)
+/// must be valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertTimePolicy {
+    /// `evaluation`: at the evaluation time (`--at`, else the bundle's
+    /// collection time). The default and the only non-relaxing policy.
+    Evaluation,
+    /// An RFC 3339 instant: judged then instead. Relaxing; reported.
+    At(OffsetDateTime),
+    /// `ignore-expiry-unsafe`: notAfter is not checked (notBefore still is,
+    /// at the evaluation time). Relaxing; reported.
+    IgnoreExpiryUnsafe,
+}
+
+impl CertTimePolicy {
+    /// Parses `evaluation`, `ignore-expiry-unsafe` or an RFC 3339 instant.
+    pub fn parse(s: &str) -> Result<CertTimePolicy, String> {
+        match s {
+            "evaluation" => Ok(CertTimePolicy::Evaluation),
+            "ignore-expiry-unsafe" => Ok(CertTimePolicy::IgnoreExpiryUnsafe),
+            _ => crate::util::parse_time(s)
+                .map(CertTimePolicy::At)
+                .map_err(|_| {
+                    format!(
+                        "GPU certificate time policy {s:?}: expected `evaluation`, `ignore-expiry-unsafe` or an RFC 3339 instant"
+                    )
+                }),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            CertTimePolicy::Evaluation => "evaluation".into(),
+            CertTimePolicy::At(t) => fmt_time(*t),
+            CertTimePolicy::IgnoreExpiryUnsafe => "ignore-expiry-unsafe".into(),
+        }
+    }
+
+    fn relaxing(&self) -> bool {
+        !matches!(self, CertTimePolicy::Evaluation)
+    }
+}
+
+/// Validates `sections.gpu`.
+pub fn validate_section(v: &Value) -> Result<(), String> {
+    let s: GpuSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    if let Some(t) = &s.cert_time {
+        CertTimePolicy::parse(t)?;
+    }
+    for (i, p) in s.rim_pins.iter().enumerate() {
+        if p.kind != "driver" && p.kind != "vbios" {
+            return Err(format!("rim_pins[{i}].kind {:?}: driver or vbios", p.kind));
+        }
+        if p.sha256.len() != 64
+            || !p
+                .sha256
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        {
+            return Err(format!(
+                "rim_pins[{i}].sha256 is not 64 lower-case hex digits"
+            ));
+        }
+        if s.rim_pins[..i].iter().any(|q| q.sha256 == p.sha256) {
+            return Err(format!("rim_pins[{i}] repeats sha256 {}", p.sha256));
+        }
+    }
+    Ok(())
+}
+
+/// One result per check id (no subject): the family could not look at any
+/// GPU.
+fn all(status: Status, summary: &str, evidence: Option<&str>) -> Vec<CheckResult> {
+    CHECKS
+        .iter()
+        .map(|(id, title)| {
+            let mut r = CheckResult::new(id, title, status, summary).spec(spec_of(id));
+            if let Some(e) = evidence {
+                r = r.evidence(e);
+            }
+            r
+        })
+        .collect()
+}
+
+fn spec_of(id: &str) -> &'static str {
+    match id {
+        SPDM_SIGNATURE => SPEC_SPDM,
+        DEVICE_CHAIN => SPEC_CHAIN,
+        RIM_SIGNATURE => SPEC_RIM,
+        VERSIONS => SPEC_VERSIONS,
+        MEASUREMENTS => SPEC_GOLDEN,
+        _ => SPEC_BINDING,
+    }
+}
+
+fn title_of(id: &str) -> &'static str {
+    CHECKS
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, t)| *t)
+        .unwrap_or("GPU check")
+}
+
+pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    let section: GpuSection = match ctx.protocol.section::<GpuSection>("gpu") {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return all(Status::Fail, &e, None),
+    };
+    let (policy_src, policy_text) = match (&ctx.options.gpu_cert_time, &section.cert_time) {
+        (Some(cli), _) => ("--gpu-cert-time", cli.clone()),
+        (None, Some(p)) => ("protocol", p.clone()),
+        (None, None) => ("default", "evaluation".to_string()),
+    };
+    let policy = match CertTimePolicy::parse(&policy_text) {
+        Ok(p) => p,
+        Err(e) => return all(Status::Fail, &format!("{policy_src}: {e}"), None),
+    };
+    let doc = match ctx.doc {
+        Ok(d) => d,
+        Err(e) => {
+            return all(
+                Status::Fail,
+                &format!(
+                    "GPU evidence cannot be examined: the attestation document is unusable ({e})"
+                ),
+                None,
+            )
+        }
+    };
+    let src = doc.source.as_str();
+    let gpus = match &doc.gpu {
+        None => Vec::new(),
+        Some(v) => match gpu::parse(v) {
+            Ok(g) => g,
+            Err(e) => return all(Status::Fail, &format!("{src}: {e}"), Some(src)),
+        },
+    };
+    if gpus.is_empty() {
+        return match section.evidence {
+            Presence::Required => all(
+                Status::Fail,
+                &format!(
+                    "protocol {} requires NVIDIA GPU evidence; the document has none",
+                    ctx.protocol.id
+                ),
+                Some(src),
+            ),
+            Presence::WhenPresent => all(
+                Status::NotApplicable,
+                &format!(
+                    "the document carries no GPU evidence; protocol {} requires it only when present",
+                    ctx.protocol.id
+                ),
+                Some(src),
+            ),
+        };
+    }
+    let env = Env {
+        ctx,
+        policy,
+        policy_src,
+        section: &section,
+        src,
+        report_data: doc.report_data(),
+    };
+    let mut out = Vec::new();
+    let mut facts = Facts::default();
+    let outcomes: Vec<GpuOutcome> = gpus.iter().map(|g| env.check_gpu(g)).collect();
+    for o in &outcomes {
+        facts.add(o);
+    }
+    for (g, mut o) in gpus.iter().zip(outcomes) {
+        let rs = std::mem::take(&mut o.results);
+        let dup = o
+            .device_id
+            .as_ref()
+            .map(|d| facts.device_ids.iter().filter(|x| *x == d).count())
+            .unwrap_or(0);
+        // The binding caveat comes first: when nothing fails, it is the
+        // first warning and so the family's line in the terminal summary.
+        out.push(env.binding(g, &o, dup, gpus.len()));
+        out.extend(rs);
+    }
+    // Facts (aggregated over GPUs) ride on the first binding result.
+    if let Some(b) = out.iter_mut().find(|r| r.id == BINDING) {
+        facts.attach(b, gpus.len(), &policy);
+    }
+    out
+}
+
+#[derive(Default)]
+struct Facts {
+    device_ids: Vec<String>,
+    drivers: Vec<String>,
+    vbioses: Vec<String>,
+    measurements: Vec<String>,
+}
+
+impl Facts {
+    fn add(&mut self, o: &GpuOutcome) {
+        if let Some(d) = &o.device_id {
+            self.device_ids.push(d.clone());
+        }
+        if let Some((d, v)) = &o.versions {
+            if !self.drivers.contains(d) {
+                self.drivers.push(d.clone());
+            }
+            if !self.vbioses.contains(v) {
+                self.vbioses.push(v.clone());
+            }
+        }
+        if let Some(m) = &o.measurements {
+            self.measurements.push(m.clone());
+        }
+    }
+
+    fn attach(&self, r: &mut CheckResult, count: usize, policy: &CertTimePolicy) {
+        r.details.insert("fact:gpu.count".into(), json!(count));
+        r.details
+            .insert("fact:gpu.device-ids".into(), json!(self.device_ids));
+        r.details
+            .insert("fact:gpu.bound-to-snp-report".into(), json!(false));
+        r.details
+            .insert("fact:gpu.cert-time-policy".into(), json!(policy.label()));
+        if !self.drivers.is_empty() {
+            r.details.insert(
+                "fact:gpu.driver-version".into(),
+                json!(self.drivers.join(", ")),
+            );
+            r.details.insert(
+                "fact:gpu.vbios-version".into(),
+                json!(self.vbioses.join(", ")),
+            );
+        }
+        if !self.measurements.is_empty() {
+            r.details.insert(
+                "fact:gpu.measurements".into(),
+                json!(self.measurements.join(", ")),
+            );
+        }
+    }
+}
+
+struct Env<'a> {
+    ctx: &'a Context<'a>,
+    policy: CertTimePolicy,
+    policy_src: &'static str,
+    section: &'a GpuSection,
+    src: &'a str,
+    report_data: [u8; 64],
+}
+
+/// What one GPU's checks established, for facts and the binding result.
+struct GpuOutcome {
+    results: Vec<CheckResult>,
+    /// SAN device id, only when the device chain verified.
+    device_id: Option<String>,
+    /// (driver, vbios) from authenticated opaque data matching the RIMs.
+    versions: Option<(String, String)>,
+    /// "33/33" when every golden value matched authenticated evidence.
+    measurements: Option<String>,
+    /// Every GPU check (except binding) passed or warned.
+    verified: bool,
+    /// Some check passed only under a relaxed time policy (warned).
+    relaxed: bool,
+}
+
+/// Result of judging a chain's validity under the time policy.
+struct TimeJudgement {
+    /// Problems that remain under the policy (fail).
+    issues: Vec<String>,
+    /// Problems at the evaluation time that only the policy waived (warn).
+    waived: Vec<String>,
+}
+
+impl Env<'_> {
+    fn result(&self, g: &GpuEvidence, id: &str, status: Status, summary: String) -> CheckResult {
+        let mut r = CheckResult::new(id, title_of(id), status, summary)
+            .subject(g.subject())
+            .evidence(self.src)
+            .spec(spec_of(id));
+        if let Some(i) = g.gpu_idx {
+            r = r.detail("gpu_idx", i);
+        }
+        r
+    }
+
+    fn judge(&self, chain: &Chain) -> TimeJudgement {
+        let at_eval = chain.time_issues(self.ctx.eval_time, false);
+        let issues = match self.policy {
+            CertTimePolicy::Evaluation => at_eval.clone(),
+            CertTimePolicy::At(t) => chain.time_issues(t, false),
+            CertTimePolicy::IgnoreExpiryUnsafe => chain.time_issues(self.ctx.eval_time, true),
+        };
+        // Problems at the evaluation time that the policy waived; when
+        // problems remain anyway, the result fails and nothing is waived.
+        let waived = if issues.is_empty() {
+            at_eval
+        } else {
+            Vec::new()
+        };
+        TimeJudgement { issues, waived }
+    }
+
+    /// "valid at <t> (policy …)" for summaries.
+    fn time_phrase(&self) -> String {
+        match self.policy {
+            CertTimePolicy::Evaluation => format!(
+                "valid at the evaluation time {}",
+                fmt_time(self.ctx.eval_time)
+            ),
+            CertTimePolicy::At(t) => format!(
+                "valid at {} chosen by {} (RELAXED: not the evaluation time {})",
+                fmt_time(t),
+                self.policy_src,
+                fmt_time(self.ctx.eval_time)
+            ),
+            CertTimePolicy::IgnoreExpiryUnsafe => format!(
+                "expiry NOT checked ({} ignore-expiry-unsafe), not-before checked at {}",
+                self.policy_src,
+                fmt_time(self.ctx.eval_time)
+            ),
+        }
+    }
+
+    fn time_details(&self, mut r: CheckResult, tj: &TimeJudgement) -> CheckResult {
+        r = r
+            .detail("cert_time_policy", self.policy.label())
+            .detail("cert_time_policy_source", self.policy_src)
+            .detail("cert_time_policy_relaxing", self.policy.relaxing())
+            .detail("evaluation_time", fmt_time(self.ctx.eval_time));
+        if !tj.waived.is_empty() {
+            r = r.detail("validity_problems_waived_by_policy", tj.waived.clone());
+        }
+        r
+    }
+
+    fn check_gpu(&self, g: &GpuEvidence) -> GpuOutcome {
+        if let Some(e) = &g.entry_error {
+            let results = CHECKS
+                .iter()
+                .filter(|(id, _)| *id != BINDING)
+                .map(|(id, _)| self.result(g, id, Status::Fail, e.clone()))
+                .collect();
+            return GpuOutcome {
+                results,
+                device_id: None,
+                versions: None,
+                measurements: None,
+                verified: false,
+                relaxed: false,
+            };
+        }
+        let mut results = Vec::new();
+
+        // Device chain.
+        let chain = g.cert_chain.clone().and_then(|c| {
+            certs::verify_chain(
+                &c,
+                &self.ctx.trust.nvidia_device_roots,
+                LeafUse::DigitalSignature,
+            )
+        });
+        let (chain_ok, device_id, chain_result) = self.device_chain(g, &chain);
+        results.push(chain_result);
+
+        // SPDM signature.
+        let (spdm_ok, spdm_result) = self.spdm(g);
+        results.insert(0, spdm_result);
+        let spdm_auth = spdm_ok && chain_ok;
+
+        // RIMs.
+        let rims = [
+            self.rim(RimKind::Driver, &g.driver_rim),
+            self.rim(RimKind::Vbios, &g.vbios_rim),
+        ];
+        results.push(self.rim_result(g, &rims));
+        let rims_auth = rims.iter().all(|r| r.ok);
+
+        let mut unauth = Vec::new();
+        if !spdm_ok {
+            unauth.push(format!(
+                "the SPDM report signature did not verify ({SPDM_SIGNATURE})"
+            ));
+        } else if !chain_ok {
+            unauth.push(format!(
+                "the signing key's chain did not verify ({DEVICE_CHAIN})"
+            ));
+        }
+        if !rims_auth {
+            unauth.push(format!("the RIMs did not authenticate ({RIM_SIGNATURE})"));
+        }
+
+        let (versions, vr) = self.versions(g, &rims, device_id.as_deref(), &unauth);
+        results.push(vr);
+        let (measurements, mr) = self.measurements(g, &rims, &unauth);
+        results.push(mr);
+        let verified = results.iter().all(|r| r.status != Status::Fail);
+        let relaxed = results.iter().any(|r| r.status == Status::Warn);
+        GpuOutcome {
+            results,
+            verified,
+            relaxed,
+            device_id: if chain_ok { device_id } else { None },
+            versions: if spdm_auth && rims_auth {
+                versions
+            } else {
+                None
+            },
+            measurements: if spdm_auth && rims_auth {
+                measurements
+            } else {
+                None
+            },
+        }
+    }
+
+    fn device_chain(
+        &self,
+        g: &GpuEvidence,
+        chain: &Result<Chain, String>,
+    ) -> (bool, Option<String>, CheckResult) {
+        let anchors: Vec<String> = self
+            .ctx
+            .trust
+            .nvidia_device_roots
+            .iter()
+            .map(|d| crate::util::sha256_hex(d))
+            .collect();
+        let expected = format!(
+            "chain to a pinned NVIDIA Device Identity CA ({}) with every certificate {}",
+            anchors
+                .iter()
+                .map(|a| short_hex(a))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.time_phrase()
+        );
+        match chain {
+            Err(e) => (
+                false,
+                None,
+                self.result(
+                    g,
+                    DEVICE_CHAIN,
+                    Status::Fail,
+                    format!("device certificate chain rejected: {e}"),
+                )
+                .expected(expected)
+                .actual(e.clone()),
+            ),
+            Ok(c) => {
+                let tj = self.judge(c);
+                let san = c.leaf().nvidia_san();
+                let dev = san.clone().unwrap_or_else(|| "(no NVIDIA SAN)".into());
+                let path = c
+                    .certs
+                    .iter()
+                    .map(|x| short_cn(&x.subject))
+                    .collect::<Vec<_>>()
+                    .join(" → ");
+                let (status, summary) = if !tj.issues.is_empty() {
+                    (
+                        Status::Fail,
+                        format!("device {dev}: {}", tj.issues.join("; ")),
+                    )
+                } else if san.is_none() {
+                    (
+                        Status::Fail,
+                        "the leaf certificate has no NVIDIA device id (SAN otherName 1.3.6.1.4.1.412.274.1)".to_string(),
+                    )
+                } else if !tj.waived.is_empty() {
+                    (
+                        Status::Warn,
+                        format!(
+                            "device {dev}: chain verifies to the pinned root only under a relaxed time policy: {}",
+                            tj.waived.join("; ")
+                        ),
+                    )
+                } else {
+                    (
+                        Status::Pass,
+                        format!(
+                            "device {dev}: {} certificates, pinned root {}, {}",
+                            c.certs.len(),
+                            short_hex(&c.anchor_sha256),
+                            self.time_phrase()
+                        ),
+                    )
+                };
+                let r = self
+                    .result(g, DEVICE_CHAIN, status, summary)
+                    .expected(expected)
+                    .actual(format!("{path}; root sha256 {}", c.anchor_sha256))
+                    .detail("chain", c.describe())
+                    .detail("anchor_sha256", c.anchor_sha256.clone())
+                    .detail("leaf_sha256", c.leaf().sha256.clone());
+                let r = match &san {
+                    Some(s) => r.detail("device_id", s.clone()),
+                    None => r,
+                };
+                let r = self.time_details(r, &tj);
+                (status != Status::Fail, san, r)
+            }
+        }
+    }
+
+    fn spdm(&self, g: &GpuEvidence) -> (bool, CheckResult) {
+        let expected = "ECDSA P-384/SHA-384 signature by the device leaf key over the rebuilt GET_MEASUREMENTS request ‖ MEASUREMENTS response; request nonce = published nonce".to_string();
+        let fail = |msg: String| {
+            (
+                false,
+                self.result(g, SPDM_SIGNATURE, Status::Fail, msg.clone())
+                    .expected(expected.clone())
+                    .actual(msg),
+            )
+        };
+        let m = match &g.measurements {
+            Ok(m) => m,
+            Err(e) => return fail(format!("SPDM report unusable: {e}")),
+        };
+        let leaf = match g
+            .cert_chain
+            .as_ref()
+            .map_err(|e| e.clone())
+            .and_then(|c| certs::CertInfo::parse(&c[0]))
+            .and_then(|c| c.spki_der())
+        {
+            Ok(k) => k,
+            Err(e) => return fail(format!("no usable leaf key: {e}")),
+        };
+        let nonce = match &g.nonce {
+            Ok(n) => *n,
+            Err(e) => return fail(e.clone()),
+        };
+        let msg = m.signed_message();
+        let base = |r: CheckResult| {
+            r.detail("request_nonce", hex::encode(m.request.nonce))
+                .detail("response_nonce", hex::encode(m.response.nonce))
+                .detail("published_nonce", hex::encode(nonce))
+                .detail("measurement_blocks", m.response.blocks.len())
+                .detail("signed_bytes", msg.len())
+                .detail("signed_sha384", hex::encode(crate::util::sha384(&msg)))
+                .detail(
+                    "opaque_fields",
+                    m.response.opaque.iter().map(|f| f.name).collect::<Vec<_>>(),
+                )
+                .expected(expected.clone())
+        };
+        if let Err(e) = m.verify(&leaf) {
+            return (
+                false,
+                base(self.result(g, SPDM_SIGNATURE, Status::Fail, e.clone())).actual(e),
+            );
+        }
+        if m.request.nonce != nonce {
+            let s = format!(
+                "the GPU signed nonce {} but the document publishes nonce {}",
+                hex::encode(m.request.nonce),
+                hex::encode(nonce)
+            );
+            return (
+                false,
+                base(self.result(g, SPDM_SIGNATURE, Status::Fail, s.clone())).actual(s),
+            );
+        }
+        let s = format!(
+            "SPDM 1.1 report ({} blocks, nonce {}) verifies with the device leaf key over {} rebuilt bytes",
+            m.response.blocks.len(),
+            short_hex(&hex::encode(nonce)),
+            msg.len()
+        );
+        (
+            true,
+            base(self.result(g, SPDM_SIGNATURE, Status::Pass, s))
+                .actual("signature valid; nonce matches".to_string()),
+        )
+    }
+
+    fn rim(&self, kind: RimKind, text: &Result<String, String>) -> RimOutcome {
+        let name = kind.as_str();
+        let mut o = RimOutcome {
+            kind,
+            rim: None,
+            ok: false,
+            waived: Vec::new(),
+            problems: Vec::new(),
+            notes: Vec::new(),
+            chain: Vec::new(),
+        };
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                o.problems.push(e.clone());
+                return o;
+            }
+        };
+        let rim = match Rim::parse(kind, text) {
+            Ok(r) => r,
+            Err(e) => {
+                o.problems.push(format!("{name} RIM: {e}"));
+                return o;
+            }
+        };
+        if let Err(e) = rim.verify_signature() {
+            o.problems.push(format!("{name} RIM XMLDSig: {e}"));
+        }
+        match certs::verify_chain(
+            &rim.signature.certs,
+            &self.ctx.trust.nvidia_rim_roots,
+            LeafUse::DigitalSignature,
+        ) {
+            Err(e) => o.problems.push(format!("{name} RIM signing chain: {e}")),
+            Ok(c) => {
+                let tj = self.judge(&c);
+                o.chain = c.describe();
+                for i in tj.issues {
+                    o.problems.push(format!("{name} RIM signing chain: {i}"));
+                }
+                o.waived = tj.waived;
+            }
+        }
+        let pins: Vec<&RimPin> = self
+            .section
+            .rim_pins
+            .iter()
+            .filter(|p| p.kind == name)
+            .collect();
+        if !self.section.rim_pins.is_empty() {
+            match pins.iter().find(|p| p.sha256 == rim.sha256) {
+                None => o.problems.push(format!(
+                    "{name} RIM sha256 {} is not pinned by protocol {}",
+                    rim.sha256, self.ctx.protocol.id
+                )),
+                Some(p) if p.version != rim.version => o.problems.push(format!(
+                    "{name} RIM is pinned as version {} but says {}",
+                    p.version, rim.version
+                )),
+                Some(_) => o
+                    .notes
+                    .push(format!("{name} RIM sha256 pinned by the protocol")),
+            }
+        }
+        o.ok = o.problems.is_empty();
+        o.rim = Some(rim);
+        o
+    }
+
+    fn rim_result(&self, g: &GpuEvidence, rims: &[RimOutcome; 2]) -> CheckResult {
+        let problems: Vec<String> = rims.iter().flat_map(|r| r.problems.clone()).collect();
+        let waived: Vec<String> = rims.iter().flat_map(|r| r.waived.clone()).collect();
+        let desc: Vec<String> = rims
+            .iter()
+            .map(|r| match &r.rim {
+                Some(x) => format!("{} RIM {} {}", r.kind.as_str(), x.product, x.version),
+                None => format!("{} RIM (unreadable)", r.kind.as_str()),
+            })
+            .collect();
+        let pinned = !self.section.rim_pins.is_empty();
+        let roots: Vec<String> = self
+            .ctx
+            .trust
+            .nvidia_rim_roots
+            .iter()
+            .map(|d| short_hex(&crate::util::sha256_hex(d)))
+            .collect();
+        let expected = format!(
+            "XMLDSig (enveloped, C14N 1.1, ecdsa-sha384) valid, signing chain to a pinned NVIDIA CoRIM root ({}) {}{}",
+            roots.join(", "),
+            self.time_phrase(),
+            if pinned {
+                format!(", RIM sha256 pinned by protocol {}", self.ctx.protocol.id)
+            } else {
+                String::new()
+            }
+        );
+        let (status, summary) = if !problems.is_empty() {
+            (Status::Fail, problems.join("; "))
+        } else if !waived.is_empty() {
+            (
+                Status::Warn,
+                format!(
+                    "{}: signatures verify only under a relaxed time policy: {}",
+                    desc.join(", "),
+                    waived.join("; ")
+                ),
+            )
+        } else {
+            (
+                Status::Pass,
+                format!(
+                    "{}: XMLDSig valid, chains to the pinned NVIDIA CoRIM root, {}{}",
+                    desc.join(" and "),
+                    self.time_phrase(),
+                    if pinned {
+                        ", sha256 pinned by the protocol"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        };
+        let mut r = self
+            .result(g, RIM_SIGNATURE, status, summary)
+            .expected(expected)
+            .actual(if problems.is_empty() {
+                "both RIMs authentic".to_string()
+            } else {
+                problems.join("; ")
+            });
+        for o in rims {
+            let k = o.kind.as_str();
+            if let Some(x) = &o.rim {
+                r = r
+                    .detail(&format!("{k}_rim_sha256"), x.sha256.clone())
+                    .detail(&format!("{k}_rim_version"), x.version.clone())
+                    .detail(&format!("{k}_rim_tag_id"), x.tag_id.clone());
+            }
+            if !o.chain.is_empty() {
+                r = r.detail(&format!("{k}_rim_signing_chain"), o.chain.clone());
+            }
+            if !o.notes.is_empty() {
+                r = r.detail(&format!("{k}_rim_pin"), o.notes.join("; "));
+            }
+        }
+        self.time_details(
+            r,
+            &TimeJudgement {
+                issues: Vec::new(),
+                waived,
+            },
+        )
+    }
+
+    fn versions(
+        &self,
+        g: &GpuEvidence,
+        rims: &[RimOutcome; 2],
+        device_id: Option<&str>,
+        unauth: &[String],
+    ) -> (Option<(String, String)>, CheckResult) {
+        let fail = |s: String| (None, self.result(g, VERSIONS, Status::Fail, s));
+        let m = match &g.measurements {
+            Ok(m) => m,
+            Err(e) => return fail(format!("SPDM report unusable: {e}")),
+        };
+        let (Some(dr), Some(vr)) = (&rims[0].rim, &rims[1].rim) else {
+            return fail(format!(
+                "a RIM is unreadable: {}",
+                rims.iter()
+                    .flat_map(|r| r.problems.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        };
+        let (drv, vbios) = match (m.driver_version(), m.vbios_version()) {
+            (Ok(d), Ok(v)) => (d, v),
+            (Err(e), _) | (_, Err(e)) => return fail(e),
+        };
+        let mut problems = Vec::new();
+        if drv != dr.version {
+            problems.push(format!(
+                "the GPU reports driver {drv}, the driver RIM is for {}",
+                dr.version
+            ));
+        }
+        if !vbios.eq_ignore_ascii_case(&vr.version) {
+            problems.push(format!(
+                "the GPU reports VBIOS {vbios}, the VBIOS RIM is for {}",
+                vr.version
+            ));
+        }
+        // The chip named in the device certificate and in the RIMs.
+        if let Some(dev) = device_id {
+            let chip = dev.split(':').nth(1).unwrap_or("");
+            for r in [dr, vr] {
+                if !chip.is_empty() && r.product != chip {
+                    problems.push(format!(
+                        "the {} RIM is for {}, the device certificate names {chip}",
+                        r.kind.as_str(),
+                        r.product
+                    ));
+                }
+            }
+        }
+        // The unsigned gpu_info_obj must not contradict the signed values.
+        if let Ok(Some(info)) = &g.info {
+            if let Some(d) = &info.driver_version {
+                if *d != drv {
+                    problems.push(format!(
+                        "the unsigned gpu_info_obj claims driver {d}, the signed report says {drv}"
+                    ));
+                }
+            }
+            if let Some(v) = &info.vbios_version {
+                if !v.eq_ignore_ascii_case(&vbios) {
+                    problems.push(format!(
+                        "the unsigned gpu_info_obj claims VBIOS {v}, the signed report says {vbios}"
+                    ));
+                }
+            }
+        }
+        if let Err(e) = &g.info {
+            problems.push(e.clone());
+        }
+        let expected = format!(
+            "driver {} / VBIOS {} (RIM colloquialVersion)",
+            dr.version, vr.version
+        );
+        let actual = format!("driver {drv} / VBIOS {vbios} (signed SPDM opaque data)");
+        let (status, summary) = if !problems.is_empty() {
+            (Status::Fail, problems.join("; "))
+        } else if !unauth.is_empty() {
+            (
+                Status::Fail,
+                format!(
+                    "driver {drv} and VBIOS {vbios} match the RIMs, but {}",
+                    unauth.join(" and ")
+                ),
+            )
+        } else {
+            (
+                Status::Pass,
+                format!("driver {drv} and VBIOS {vbios} (signed opaque data) match the driver and VBIOS RIMs"),
+            )
+        };
+        let mut r = self
+            .result(g, VERSIONS, status, summary)
+            .expected(expected)
+            .actual(actual)
+            .detail("driver_version", drv.clone())
+            .detail("vbios_version", vbios.clone());
+        if let Ok(Some(info)) = &g.info {
+            if let Some(u) = &info.uuid {
+                r = r.detail("unsigned_gpu_uuid", u.clone());
+            }
+        }
+        let ok = status == Status::Pass;
+        (ok.then_some((drv, vbios)), r)
+    }
+
+    fn measurements(
+        &self,
+        g: &GpuEvidence,
+        rims: &[RimOutcome; 2],
+        unauth: &[String],
+    ) -> (Option<String>, CheckResult) {
+        let fail = |s: String| (None, self.result(g, MEASUREMENTS, Status::Fail, s));
+        let m = match &g.measurements {
+            Ok(m) => m,
+            Err(e) => return fail(format!("SPDM report unusable: {e}")),
+        };
+        let (Some(dr), Some(vr)) = (&rims[0].rim, &rims[1].rim) else {
+            return fail("a RIM is unreadable (see gpu.rim-signature)".to_string());
+        };
+        let c = match golden::compare(&m.response.blocks, dr, vr) {
+            Ok(c) => c,
+            Err(e) => return fail(format!("the RIMs are inconsistent: {e}")),
+        };
+        let n = c.compared.len();
+        let k = c.matched();
+        let count = format!("{k}/{n}");
+        let mism: Vec<Value> = c
+            .mismatches()
+            .map(|x| {
+                json!({
+                    "index": x.index,
+                    "spdm_block": x.index + 1,
+                    "rim": x.rim.as_str(),
+                    "name": x.name,
+                    "expected_any_of": x.expected,
+                    "actual": x.actual,
+                    "reason": x.reason,
+                })
+            })
+            .collect();
+        let (status, summary) = if n == 0 {
+            (
+                Status::Fail,
+                "the RIMs mark no measurement active: nothing was compared".to_string(),
+            )
+        } else if k != n {
+            let idx: Vec<String> = c.mismatches().map(|x| x.index.to_string()).collect();
+            (
+                Status::Fail,
+                format!(
+                    "{count} measurements match; mismatched RIM index(es) {}",
+                    idx.join(", ")
+                ),
+            )
+        } else if !unauth.is_empty() {
+            (
+                Status::Fail,
+                format!("{count} measurements match, but {}", unauth.join(" and ")),
+            )
+        } else {
+            (
+                Status::Pass,
+                format!(
+                    "{count} measurements match the golden values of the driver and VBIOS RIMs ({} blocks not covered by any RIM)",
+                    c.uncompared_blocks
+                ),
+            )
+        };
+        let first_bad = c.mismatches().next();
+        let r = self
+            .result(g, MEASUREMENTS, status, summary)
+            .expected(match first_bad {
+                Some(b) => format!(
+                    "index {} (SPDM block {}): one of {}",
+                    b.index,
+                    b.index + 1,
+                    b.expected.join(" | ")
+                ),
+                None => format!("{n} active golden values matched by the SPDM blocks"),
+            })
+            .actual(match first_bad {
+                Some(b) => format!(
+                    "index {}: {}",
+                    b.index,
+                    b.actual.clone().unwrap_or_else(|| "(no block)".into())
+                ),
+                None => format!("{count} match"),
+            })
+            .detail("compared", n)
+            .detail("matched", k)
+            .detail("uncompared_blocks", c.uncompared_blocks)
+            .detail(
+                "active_indices",
+                c.compared
+                    .iter()
+                    .map(|x| format!("{}:{}", x.rim.as_str(), x.index))
+                    .collect::<Vec<_>>(),
+            )
+            .detail("mismatches", mism);
+        let ok = status == Status::Pass;
+        (ok.then_some(count), r)
+    }
+
+    fn binding(&self, g: &GpuEvidence, o: &GpuOutcome, dup: usize, total: usize) -> CheckResult {
+        let device_id = o.device_id.as_deref();
+        let dev = device_id.unwrap_or("(device id not verified)");
+        let nonce = g.nonce.as_ref().ok();
+        let in_rd = nonce
+            .map(|n| self.report_data.windows(32).position(|w| w == n))
+            .unwrap_or(None);
+        let nonce_phrase = match (nonce, in_rd) {
+            (None, _) => "the document publishes no usable GPU nonce".to_string(),
+            (Some(_), None) => "the GPU nonce appears nowhere in the SNP REPORT_DATA".to_string(),
+            (Some(_), Some(off)) => format!(
+                "the GPU nonce appears in REPORT_DATA at offset {off}, but no protocol rule makes that a binding"
+            ),
+        };
+        let (status, summary) = if dup > 1 {
+            (
+                Status::Fail,
+                format!(
+                    "device {dev} appears {dup} times among the {total} GPUs of this document: one GPU's evidence stands for several"
+                ),
+            )
+        } else if let (true, Some((drv, vb)), Some(m)) = (o.verified, &o.versions, &o.measurements)
+        {
+            (
+                Status::Warn,
+                format!(
+                    "GPU {dev} verified on its own{} (driver {drv}, VBIOS {vb}, {m} measurements) but NOT bound to the SNP report or the TLS session: {nonce_phrase}",
+                    if o.relaxed {
+                        format!(
+                            " only under the RELAXED certificate time policy {}",
+                            self.policy.label()
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+            )
+        } else {
+            (
+                Status::Warn,
+                format!(
+                    "NOT bound to the SNP report or the TLS session, and GPU {dev}'s evidence did not verify either (see the other gpu.* results); {nonce_phrase}"
+                ),
+            )
+        };
+        let mut r = self
+            .result(g, BINDING, status, summary)
+            .expected("a cryptographic link between the GPU evidence and the SNP report or the TLS session (none exists in this protocol)")
+            .actual(format!(
+                "no link: the GPU signs a nonce chosen by software inside the guest, and no rule of protocol {} ties that nonce to REPORT_DATA or to the TLS certificate; {nonce_phrase}",
+                self.ctx.protocol.id
+            ))
+            .detail("device_id", dev.to_string())
+            .detail("occurrences_in_document", dup)
+            .detail(
+                "what_this_means",
+                "when the other gpu.* checks pass, the GPU evidence proves that an NVIDIA GPU with this device id, whose signed measurements match NVIDIA's signed reference values, answered this nonce; it does not prove that this GPU is attached to the attested CPU VM or serves this TLS endpoint. Compare fact gpu.device-ids across reports to see whether the same GPU appears in other documents.",
+            );
+        if let Some(n) = nonce {
+            r = r.detail("nonce", hex::encode(n));
+        }
+        r
+    }
+}
+
+struct RimOutcome {
+    kind: RimKind,
+    rim: Option<Rim>,
+    ok: bool,
+    waived: Vec<String>,
+    problems: Vec<String>,
+    notes: Vec<String>,
+    chain: Vec<String>,
+}
+
+/// `CN=…` of a distinguished name, else the whole name.
+fn short_cn(dn: &str) -> String {
+    dn.split(',')
+        .find_map(|p| p.trim().strip_prefix("CN="))
+        .map(String::from)
+        .unwrap_or_else(|| dn.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cert_time_policies_parse_and_label() {
+        assert_eq!(
+            CertTimePolicy::parse("evaluation").unwrap(),
+            CertTimePolicy::Evaluation
+        );
+        assert_eq!(
+            CertTimePolicy::parse("ignore-expiry-unsafe").unwrap(),
+            CertTimePolicy::IgnoreExpiryUnsafe
+        );
+        let p = CertTimePolicy::parse("2024-01-01T00:00:00Z").unwrap();
+        assert_eq!(p.label(), "2024-01-01T00:00:00Z");
+        assert!(p.relaxing());
+        assert!(CertTimePolicy::parse("ignore-expiry").is_err());
+        assert!(CertTimePolicy::parse("").is_err());
+    }
+
+    #[test]
+    fn section_validation_rejects_bad_pins_and_policies() {
+        assert!(validate_section(&json!({})).is_ok());
+        assert!(
+            validate_section(&json!({"evidence": "required", "cert_time": "evaluation"})).is_ok()
+        );
+        assert!(validate_section(&json!({"evidence": "sometimes"})).is_err());
+        assert!(validate_section(&json!({"cert_time": "later"})).is_err());
+        assert!(validate_section(&json!({"unknown": 1})).is_err());
+        let pin =
+            |k: &str, h: &str| json!({"rim_pins": [{"kind": k, "version": "1", "sha256": h}]});
+        assert!(validate_section(&pin("driver", &"a".repeat(64))).is_ok());
+        assert!(validate_section(&pin("firmware", &"a".repeat(64))).is_err());
+        assert!(validate_section(&pin("driver", &"A".repeat(64))).is_err());
+        assert!(validate_section(&pin("driver", "abcd")).is_err());
+    }
+
+    #[test]
+    fn short_cn_extracts_the_common_name() {
+        assert_eq!(
+            short_cn("CN=NVIDIA Device Identity CA,O=NVIDIA"),
+            "NVIDIA Device Identity CA"
+        );
+        assert_eq!(short_cn("O=x"), "O=x");
     }
 }

@@ -41,7 +41,8 @@ pub struct AuditArgs {
     /// `full` (default) or `attestation` (only the attestation document; TLS, CT, images not applicable).
     #[arg(long, value_enum, default_value = "full")]
     pub scope: ScopeArg,
-    /// GPU certificate time policy (see protocol/checks.md): `evaluation` or an RFC 3339 instant.
+    /// GPU certificate time policy (protocol/checks.md): `evaluation` (default: validity at the
+    /// evaluation time), an RFC 3339 instant (RELAXED, reported), or `ignore-expiry-unsafe` (RELAXED, reported).
     #[arg(long)]
     pub gpu_cert_time: Option<String>,
     /// Show secrets from the evidence in reports (private use; recorded in the report).
@@ -85,7 +86,15 @@ pub fn options(a: &AuditArgs) -> anyhow::Result<AuditOptions> {
                     .with_context(|| format!("--at {t}: not an RFC 3339 time"))
             })
             .transpose()?,
-        gpu_cert_time: a.gpu_cert_time.clone(),
+        gpu_cert_time: a
+            .gpu_cert_time
+            .as_deref()
+            .map(|p| {
+                blyss_evidence::checks::gpu::CertTimePolicy::parse(p)
+                    .map(|_| p.to_string())
+                    .map_err(|e| anyhow::anyhow!("--gpu-cert-time: {e}"))
+            })
+            .transpose()?,
         no_redact: a.no_redact,
     })
 }

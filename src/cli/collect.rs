@@ -9,54 +9,224 @@ use clap::Args;
 
 use super::Outcome;
 
-#[derive(Args)]
-#[command(
-    after_help = "Examples:\n  blyss-evidence collect https://enclave.blyss.dev -o blyss.zip\n  blyss-evidence collect --attestation attestation.json -o imported.zip   # offline import\n  blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip"
-)]
-pub struct CollectArgs {
-    /// Service to collect from (online).
-    pub url: Option<String>,
-    /// Output bundle path.
-    #[arg(short, long, default_value = "bundle.zip")]
-    pub output: PathBuf,
-    /// Collector signing key (PKCS#8 PEM). Default: a per-user key, created on first use.
+const COLLECT_EXAMPLES: &str = "\
+Examples:
+  # Online: snapshot the Blyss enclave (attestation document, TLS chain, AMD KDS chain/CRL/VCEK)
+  blyss-evidence collect https://enclave.blyss.dev -o blyss.zip
+  # Include the firmware image the measurement is recomputed from (local file or URL)
+  blyss-evidence collect https://enclave.blyss.dev --firmware OVMF_v0.0.1.fd -o blyss.zip
+  # Fail instead of recording a warning when any resource cannot be fetched
+  blyss-evidence collect https://enclave.blyss.dev --strict -q -o blyss.zip
+  # A test world: test CA roots and AMD test roots from a trust file, a local KDS, a mirror
+  blyss-evidence collect https://127.0.0.1:8443 --trust test-trust.json \\
+      --kds-url http://127.0.0.1:8080 --registry-mirror registry-1.docker.io=http://127.0.0.1:5000 -o t.zip
+  # Slow networks: longer deadlines, more retries
+  blyss-evidence collect https://enclave.blyss.dev --connect-timeout 20 --read-timeout 60 --timeout 120 --retries 5
+  # Offline import
+  blyss-evidence collect --attestation attestation.json -o imported.zip
+  blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
+
+Network behaviour: every request has connect, per-read and whole-request deadlines plus an
+overall per-resource deadline; 429/500/502/503/504 and transport errors are retried with
+exponential back-off honouring Retry-After; bodies are capped; gzip is accepted; no proxy is
+used (the TLS capture must see the service's own certificate). A resource that fails is
+recorded as a warning in the signed statement (fatal with --strict). The bundle is written
+atomically: an error or Ctrl-C leaves no partial file.";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  # Like the original verifier: collect, audit, print the summary
+  blyss-evidence verify https://enclave.blyss.dev
+  # Every check with expected and actual values
+  blyss-evidence verify https://enclave.blyss.dev -v
+  # Keep the signed bundle for the review file, sign it with your collector key
+  blyss-evidence verify https://enclave.blyss.dev --keep blyss.zip --key ~/.config/blyss-evidence/collector.key
+  # The test configuration of the service (self-signed TLS certificate)
+  blyss-evidence verify https://enclave.blyss.dev --protocol v0.0.1-test
+  # Against a test world
+  blyss-evidence verify https://127.0.0.1:8443 --trust test-trust.json --kds-url http://127.0.0.1:8080
+
+Exit codes: 0 audit passed, 1 audit failed, 2 could not collect or audit.";
+
+/// AMD's KDS (the library's `collect::DEFAULT_KDS_URL`, repeated here because
+/// the audit-only build has no `collect` module).
+const DEFAULT_KDS_URL: &str = "https://kdsintf.amd.com";
+
+/// Network options shared by `collect` and `verify`.
+#[derive(Args, Clone)]
+#[cfg_attr(not(feature = "collect"), allow(dead_code))]
+pub struct NetArgs {
+    /// AMD Key Distribution Service base URL, e.g. `--kds-url https://kdsintf.amd.com`.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_KDS_URL)]
+    pub kds_url: String,
+    /// AMD product line for the KDS paths when the report does not tell
+    /// (Milan, Genoa, Turin), e.g. `--amd-product Genoa`.
+    #[arg(long, value_name = "NAME")]
+    pub amd_product: Option<String>,
+    /// Firmware image to include as evidence/firmware/<name>: a local path or an http(s) URL;
+    /// repeatable, e.g. `--firmware OVMF_v0.0.1.fd`.
+    #[arg(long, value_name = "PATH|URL")]
+    pub firmware: Vec<String>,
+    /// Make any resource failure fatal (default: recorded as a signed warning), e.g. `--strict`.
     #[arg(long)]
-    pub key: Option<PathBuf>,
-    /// Protocol id recorded in the bundle.
-    #[arg(long, default_value = blyss_evidence::protocol::DEFAULT_ID)]
-    pub protocol: String,
-    /// Offline import: a saved attestation.json.
-    #[arg(long)]
-    pub attestation: Option<PathBuf>,
-    /// Offline import: a directory laid out like a bundle's evidence/ tree.
-    #[arg(long)]
-    pub from_dir: Option<PathBuf>,
-    /// Offline import: a raw 1184-byte SNP report (snpguest report.bin).
-    #[arg(long, requires = "vcek")]
-    pub report: Option<PathBuf>,
-    /// Offline import: the VCEK for --report (DER or PEM).
-    #[arg(long, requires = "report")]
-    pub vcek: Option<PathBuf>,
-    /// Target recorded for an offline import (default: `file`).
-    #[arg(long)]
-    pub target: Option<String>,
+    pub strict: bool,
+    /// No progress display and no warning list on stderr, e.g. `-q`.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Trust file for TLS roots (and, for verify, every anchor) instead of the embedded
+    /// production set (reported as NON-PRODUCTION), e.g. `--trust test-trust.json`.
+    #[arg(long, value_name = "FILE")]
+    pub trust: Option<PathBuf>,
+    /// TCP connect deadline in seconds, e.g. `--connect-timeout 10`.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+    /// Deadline for each socket read in seconds (a stalled server), e.g. `--read-timeout 20`.
+    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
+    pub read_timeout: f64,
+    /// Deadline for one whole request (connect, TLS, headers, body) in seconds, e.g. `--timeout 60`.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Deadline for one resource including retries and back-off, in seconds, e.g. `--resource-timeout 180`.
+    #[arg(long, value_name = "SECS", default_value_t = 180.0)]
+    pub resource_timeout: f64,
+    /// Retries after a failed attempt (429, 5xx, transport errors), e.g. `--retries 3`.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// First back-off wait in seconds, doubling per retry (Retry-After wins), e.g. `--backoff 0.5`.
+    #[arg(long, value_name = "SECS", default_value_t = 0.5)]
+    pub backoff: f64,
+    /// Size cap of a response body in bytes (the attestation document has 8 MiB, firmware 64 MiB),
+    /// e.g. `--max-bytes 16777216`.
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_bytes: u64,
+    /// Certificate Transparency log list URL, e.g.
+    /// `--log-list-url https://www.gstatic.com/ct/log_list/v3/log_list.json`.
+    #[arg(long, value_name = "URL")]
+    pub log_list_url: Option<String>,
+    /// How long to keep polling a CT log whose entry is not merged yet
+    /// (RFC 6962 logs: proof refused; tiled logs: checkpoint not covering the
+    /// SCT's leaf index), e.g. `--ct-merge-wait 120`.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub ct_merge_wait: f64,
+    /// Fetch a registry's images from another base URL (repeatable), e.g.
+    /// `--registry-mirror registry-1.docker.io=https://mirror.example`.
+    #[arg(long, value_name = "HOST=URL", value_parser = parse_mirror)]
+    pub registry_mirror: Vec<(String, String)>,
+}
+
+fn parse_mirror(s: &str) -> Result<(String, String), String> {
+    let (h, u) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected HOST=URL"))?;
+    if h.is_empty() || !(u.starts_with("https://") || u.starts_with("http://")) {
+        return Err(format!("{s:?}: expected HOST=URL with an http(s) URL"));
+    }
+    Ok((h.to_ascii_lowercase(), u.to_string()))
+}
+
+#[cfg_attr(not(feature = "collect"), allow(dead_code))]
+fn secs(name: &str, v: f64) -> anyhow::Result<std::time::Duration> {
+    if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+        bail!("{name} {v}: expected a number of seconds in (0, 86400]");
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
+}
+
+#[cfg(feature = "collect")]
+impl NetArgs {
+    fn options(
+        &self,
+        url: &str,
+        protocol: &str,
+    ) -> anyhow::Result<blyss_evidence::collect::CollectOptions> {
+        use blyss_evidence::collect::{
+            http::HttpConfig, tls::TlsTimeouts, CollectOptions, Progress,
+        };
+        let http = HttpConfig {
+            connect_timeout: secs("--connect-timeout", self.connect_timeout)?,
+            read_timeout: secs("--read-timeout", self.read_timeout)?,
+            request_timeout: secs("--timeout", self.timeout)?,
+            resource_timeout: secs("--resource-timeout", self.resource_timeout)?,
+            retries: self.retries.min(20),
+            backoff: std::time::Duration::from_secs_f64(self.backoff.clamp(0.0, 600.0)),
+            max_bytes: self.max_bytes,
+            ..HttpConfig::default()
+        };
+        Ok(CollectOptions {
+            url: url.to_string(),
+            protocol: protocol.to_string(),
+            kds_url: self.kds_url.clone(),
+            amd_product: self.amd_product.clone(),
+            firmware: self.firmware.clone(),
+            strict: self.strict,
+            tls: TlsTimeouts {
+                connect: http.connect_timeout,
+                read: http.read_timeout,
+                total: http.request_timeout,
+            },
+            http,
+            log_list_url: self.log_list_url.clone(),
+            ct_merge_wait: secs("--ct-merge-wait", self.ct_merge_wait)?,
+            registry_mirrors: self.registry_mirror.clone(),
+            progress: Progress::auto(self.quiet),
+        })
+    }
 }
 
 #[derive(Args)]
-#[command(after_help = "Example:\n  blyss-evidence verify https://enclave.blyss.dev -v")]
-pub struct VerifyArgs {
-    /// Service to verify.
-    #[arg(default_value = "https://enclave.blyss.dev")]
-    pub url: String,
-    /// Keep the collected bundle here.
+#[command(after_help = COLLECT_EXAMPLES)]
+pub struct CollectArgs {
+    /// Service to collect from (online), e.g. `https://enclave.blyss.dev`
+    /// (the document is read from /.well-known/appspecific/dev.blyss.enclave/attestation.json).
+    pub url: Option<String>,
+    /// Output bundle path, e.g. `-o blyss.zip`.
+    #[arg(short, long, default_value = "bundle.zip")]
+    pub output: PathBuf,
+    /// Collector signing key (PKCS#8 PEM), e.g. `--key collector.key`. Default: a per-user key, created on first use.
     #[arg(long)]
-    pub keep: Option<PathBuf>,
-    /// Protocol id or file.
+    pub key: Option<PathBuf>,
+    /// Protocol id recorded in the bundle, e.g. `--protocol v0.0.1-test`.
     #[arg(long, default_value = blyss_evidence::protocol::DEFAULT_ID)]
     pub protocol: String,
-    /// Show every check.
+    /// Offline import: a saved attestation.json, e.g. `--attestation attestation.json`.
+    #[arg(long)]
+    pub attestation: Option<PathBuf>,
+    /// Offline import: a directory laid out like a bundle's evidence/ tree, e.g. `--from-dir evidence/`.
+    #[arg(long)]
+    pub from_dir: Option<PathBuf>,
+    /// Offline import: a raw 1184-byte SNP report (snpguest report.bin), e.g. `--report report.bin`.
+    #[arg(long, requires = "vcek")]
+    pub report: Option<PathBuf>,
+    /// Offline import: the VCEK for --report (DER or PEM), e.g. `--vcek vcek.der`.
+    #[arg(long, requires = "report")]
+    pub vcek: Option<PathBuf>,
+    /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
+    #[arg(long)]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Args)]
+#[command(after_help = VERIFY_EXAMPLES)]
+pub struct VerifyArgs {
+    /// Service to verify, e.g. `https://enclave.blyss.dev`.
+    #[arg(default_value = "https://enclave.blyss.dev")]
+    pub url: String,
+    /// Keep the collected, signed bundle here, e.g. `--keep blyss.zip`.
+    #[arg(long, value_name = "PATH")]
+    pub keep: Option<PathBuf>,
+    /// Sign the bundle with this key instead of an ephemeral one, e.g. `--key collector.key`.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Protocol id or file, e.g. `--protocol v0.0.1-test`.
+    #[arg(long, default_value = blyss_evidence::protocol::DEFAULT_ID)]
+    pub protocol: String,
+    /// Show every check with expected and actual values, e.g. `-v`.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
 }
 
 fn signing_key(path: Option<&PathBuf>) -> anyhow::Result<p384::ecdsa::SigningKey> {
@@ -109,8 +279,45 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
 }
 
 #[cfg(feature = "collect")]
-fn online(_a: CollectArgs) -> anyhow::Result<Outcome> {
-    bail!("online collection is not implemented yet")
+fn print_warnings(warnings: &[String], quiet: bool) {
+    if quiet || warnings.is_empty() {
+        return;
+    }
+    eprintln!(
+        "{} collection warning(s), recorded in the signed statement:",
+        warnings.len()
+    );
+    for w in warnings {
+        eprintln!("  ⚠ {w}");
+    }
+}
+
+#[cfg(feature = "collect")]
+fn online(a: CollectArgs) -> anyhow::Result<Outcome> {
+    let url = a
+        .url
+        .as_deref()
+        .unwrap_or(blyss_evidence::collect::DEFAULT_URL);
+    blyss_evidence::protocol::Protocol::load(&a.protocol)?;
+    let trust = super::load_trust(a.net.trust.as_ref())?;
+    let opts = a.net.options(url, &a.protocol)?;
+    let key = signing_key(a.key.as_ref())?;
+    if opts.progress {
+        eprintln!("collecting {url} (protocol {})", a.protocol);
+    }
+    let collected = blyss_evidence::collect::collect(&opts, &trust)?;
+    collected
+        .builder
+        .write(&a.output, blyss_evidence::util::now(), &key)
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    print_warnings(&collected.warnings, a.net.quiet);
+    println!(
+        "wrote {} (signer {}, {} warning(s))",
+        a.output.display(),
+        keys::fingerprint(key.verifying_key()),
+        collected.warnings.len()
+    );
+    Ok(Outcome::Pass)
 }
 
 #[cfg(not(feature = "collect"))]
@@ -118,6 +325,34 @@ fn online(_a: CollectArgs) -> anyhow::Result<Outcome> {
     bail!("this binary was built without the `collect` feature (audit-only): online collection is unavailable; offline import (--attestation, --report/--vcek, --from-dir) still works")
 }
 
+#[cfg(feature = "collect")]
+pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
+    let trust = super::load_trust(a.net.trust.as_ref())?;
+    let opts = a.net.options(&a.url, &a.protocol)?;
+    let key = match &a.key {
+        Some(p) => Some(keys::load_private(p)?),
+        None => None,
+    };
+    if opts.progress {
+        eprintln!("verifying {} (protocol {})", a.url, a.protocol);
+    }
+    let v = blyss_evidence::collect::verify(&opts, &trust, key.as_ref())?;
+    if let Some(p) = &a.keep {
+        blyss_evidence::util::write_atomic(p, &v.bundle)
+            .with_context(|| format!("writing {}", p.display()))?;
+        eprintln!("kept the bundle in {} (signer {})", p.display(), v.signer);
+    }
+    print!(
+        "{}",
+        blyss_evidence::report::terminal::render(&v.report, a.verbose)
+    );
+    Ok(match v.report.verdict.status {
+        blyss_evidence::checks::Verdict::Pass => Outcome::Pass,
+        blyss_evidence::checks::Verdict::Fail => Outcome::Fail,
+    })
+}
+
+#[cfg(not(feature = "collect"))]
 pub fn verify(_a: VerifyArgs) -> anyhow::Result<Outcome> {
-    bail!("verify is not implemented yet")
+    bail!("this binary was built without the `collect` feature (audit-only): verify needs the network")
 }

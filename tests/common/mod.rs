@@ -2,4 +2,8 @@
 //! `mod common;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod ct_logs;
+pub mod gpu;
 pub mod measure;
+pub mod snp;
+pub mod world;

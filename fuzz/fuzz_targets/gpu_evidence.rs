@@ -1,0 +1,28 @@
+//! GPU evidence: `gpu_attestation` JSON (SPDM rebuild, chains) and RIM XML
+//! (restricted parser, C14N, XMLDSig structure).
+#![no_main]
+use blyss_evidence::evidence::gpu;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(rim) = gpu::rim::Rim::parse(gpu::rim::RimKind::Driver, text) {
+            let _ = rim.verify_signature();
+        }
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        let v = v.get("gpu_attestation").cloned().unwrap_or(v);
+        if let Ok(gpus) = gpu::parse(&v) {
+            for g in gpus {
+                if let Ok(m) = &g.measurements {
+                    let _ = m.signed_message();
+                    let _ = m.driver_version();
+                    let _ = m.vbios_version();
+                }
+                if let Ok(c) = &g.cert_chain {
+                    let _ = gpu::certs::verify_chain(c, c, gpu::certs::LeafUse::DigitalSignature);
+                }
+            }
+        }
+    }
+});

@@ -1,0 +1,412 @@
+//! The SPDM 1.1 GET_MEASUREMENTS exchange as NVIDIA's tooling serialises it
+//! into `attestation_report_obj`: every field parsed into hex strings. We
+//! rebuild the exact bytes the GPU signed (DSP0274 1.1 §10.11: request
+//! `L1 = GET_MEASUREMENTS ‖ MEASUREMENTS` without the signature) and verify
+//! the raw `r ‖ s` ECDSA P-384 / SHA-384 signature with the leaf key of the
+//! device certificate chain.
+//!
+//! Layout (multi-byte integers little-endian):
+//! * request (37 bytes): `version code param1 param2 nonce[32] slot_id`
+//! * response: `version code param1 param2 number_of_blocks u24:record_len
+//!   record nonce[32] u16:opaque_len opaque signature[96]`
+//! * each measurement block: `index (= list position + 1) spec = 0x01
+//!   u16:size | dmtf_type = 0x01 u16:value_size value`
+//! * opaque data: `{u16 type, u16 size, data}` in the JSON's key order, with
+//!   NVIDIA's opaque field type ids; `OPAQUE_FIELD_ID_MSRSCNT` is a list of
+//!   u32.
+
+use serde_json::{Map, Value};
+
+/// SPDM version the profile accepts (1.1; 1.2 signs a different transcript).
+pub const SPDM_VERSION: u8 = 0x11;
+/// GET_MEASUREMENTS request code.
+pub const GET_MEASUREMENTS: u8 = 0xE0;
+/// MEASUREMENTS response code.
+pub const MEASUREMENTS: u8 = 0x60;
+/// Length of the raw `r ‖ s` P-384 signature.
+pub const SIGNATURE_LEN: usize = 96;
+
+/// NVIDIA's opaque data field type ids (nvtrust `OpaqueDataParser`).
+pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
+    (1, "OPAQUE_FIELD_ID_CERT_ISSUER_NAME"),
+    (2, "OPAQUE_FIELD_ID_CERT_AUTHORITY_KEY_IDENTIFIER"),
+    (3, "OPAQUE_FIELD_ID_DRIVER_VERSION"),
+    (4, "OPAQUE_FIELD_ID_GPU_INFO"),
+    (5, "OPAQUE_FIELD_ID_SKU"),
+    (6, "OPAQUE_FIELD_ID_VBIOS_VERSION"),
+    (7, "OPAQUE_FIELD_ID_MANUFACTURER_ID"),
+    (8, "OPAQUE_FIELD_ID_TAMPER_DETECTION"),
+    (9, "OPAQUE_FIELD_ID_SMC"),
+    (10, "OPAQUE_FIELD_ID_VPR"),
+    (11, "OPAQUE_FIELD_ID_NVDEC0_STATUS"),
+    (12, "OPAQUE_FIELD_ID_MSRSCNT"),
+    (13, "OPAQUE_FIELD_ID_CPRINFO"),
+    (14, "OPAQUE_FIELD_ID_BOARD_ID"),
+    (15, "OPAQUE_FIELD_ID_CHIP_SKU"),
+    (16, "OPAQUE_FIELD_ID_CHIP_SKU_MOD"),
+    (17, "OPAQUE_FIELD_ID_PROJECT"),
+    (18, "OPAQUE_FIELD_ID_PROJECT_SKU"),
+    (19, "OPAQUE_FIELD_ID_PROJECT_SKU_MOD"),
+    (20, "OPAQUE_FIELD_ID_FWID"),
+    (21, "OPAQUE_FIELD_ID_PROTECTED_PCIE_STATUS"),
+];
+
+const DRIVER_VERSION: u16 = 3;
+const VBIOS_VERSION: u16 = 6;
+
+/// The GET_MEASUREMENTS request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub version: u8,
+    pub code: u8,
+    pub param1: u8,
+    pub param2: u8,
+    pub nonce: [u8; 32],
+    pub slot_id: u8,
+}
+
+/// One opaque data field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpaqueField {
+    pub id: u16,
+    pub name: &'static str,
+    pub data: Vec<u8>,
+}
+
+/// The MEASUREMENTS response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub version: u8,
+    pub code: u8,
+    pub param1: u8,
+    pub param2: u8,
+    /// Measurement values; block `i` has SPDM index `i + 1`.
+    pub blocks: Vec<Vec<u8>>,
+    pub nonce: [u8; 32],
+    pub opaque: Vec<OpaqueField>,
+    pub signature: [u8; SIGNATURE_LEN],
+}
+
+/// A parsed `attestation_report_obj`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measurements {
+    pub request: Request,
+    pub response: Response,
+}
+
+fn field<'a>(o: &'a Map<String, Value>, prefix: &str, k: &str) -> Result<&'a Value, String> {
+    o.get(k)
+        .ok_or_else(|| format!("field `{prefix}.{k}` is missing"))
+}
+
+fn only_keys(o: &Map<String, Value>, prefix: &str, keys: &[&str]) -> Result<(), String> {
+    for k in o.keys() {
+        if !keys.contains(&k.as_str()) {
+            return Err(format!("field `{prefix}.{k}` is not expected here"));
+        }
+    }
+    Ok(())
+}
+
+fn obj<'a>(v: &'a Value, name: &str) -> Result<&'a Map<String, Value>, String> {
+    v.as_object()
+        .ok_or_else(|| format!("field `{name}` is not an object"))
+}
+
+/// Decodes a hex string field of exactly `len` bytes (`None`: any length).
+pub fn hex_field(v: &Value, name: &str, len: Option<usize>) -> Result<Vec<u8>, String> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| format!("field `{name}` is not a string"))?;
+    let b = hex::decode(s).map_err(|e| format!("field `{name}` is not hex: {e}"))?;
+    if let Some(l) = len {
+        if b.len() != l {
+            return Err(format!("field `{name}` is {} bytes, expected {l}", b.len()));
+        }
+    }
+    Ok(b)
+}
+
+fn byte(o: &Map<String, Value>, prefix: &str, k: &str) -> Result<u8, String> {
+    let name = format!("{prefix}.{k}");
+    Ok(hex_field(field(o, prefix, k)?, &name, Some(1))?[0])
+}
+
+fn nonce(o: &Map<String, Value>, prefix: &str) -> Result<[u8; 32], String> {
+    let name = format!("{prefix}.nonce");
+    let b = hex_field(field(o, prefix, "nonce")?, &name, Some(32))?;
+    let mut n = [0u8; 32];
+    n.copy_from_slice(&b);
+    Ok(n)
+}
+
+fn uint(o: &Map<String, Value>, prefix: &str, k: &str, max: u64) -> Result<u64, String> {
+    let n = field(o, prefix, k)?
+        .as_u64()
+        .ok_or_else(|| format!("field `{prefix}.{k}` is not an unsigned integer"))?;
+    if n > max {
+        return Err(format!("field `{prefix}.{k}` = {n} exceeds {max}"));
+    }
+    Ok(n)
+}
+
+impl Measurements {
+    /// Parses `attestation_report_obj` strictly (unknown or missing fields,
+    /// bad hex, inconsistent lengths are errors naming the field).
+    pub fn parse(v: &Value, prefix: &str) -> Result<Measurements, String> {
+        let o = obj(v, prefix)?;
+        only_keys(o, prefix, &["request", "response"])?;
+        let rp = format!("{prefix}.request");
+        let rq = obj(field(o, prefix, "request")?, &rp)?;
+        only_keys(
+            rq,
+            &rp,
+            &[
+                "spdm_version",
+                "request_response_code",
+                "param1",
+                "param2",
+                "nonce",
+                "slot_id_param",
+            ],
+        )?;
+        let request = Request {
+            version: byte(rq, &rp, "spdm_version")?,
+            code: byte(rq, &rp, "request_response_code")?,
+            param1: byte(rq, &rp, "param1")?,
+            param2: byte(rq, &rp, "param2")?,
+            nonce: nonce(rq, &rp)?,
+            slot_id: byte(rq, &rp, "slot_id_param")?,
+        };
+        if request.version != SPDM_VERSION {
+            return Err(format!(
+                "`{rp}.spdm_version` is {:#04x}; only SPDM 1.1 (0x11) is supported",
+                request.version
+            ));
+        }
+        if request.code != GET_MEASUREMENTS {
+            return Err(format!(
+                "`{rp}.request_response_code` is {:#04x}, expected GET_MEASUREMENTS (0xe0)",
+                request.code
+            ));
+        }
+        if request.param1 & 1 != 1 {
+            return Err(format!(
+                "`{rp}.param1` = {:#04x} does not request a signature",
+                request.param1
+            ));
+        }
+        if request.param2 != 0xFF {
+            return Err(format!(
+                "`{rp}.param2` = {:#04x}; the profile requires all measurement blocks (0xff)",
+                request.param2
+            ));
+        }
+
+        let sp = format!("{prefix}.response");
+        let rs = obj(field(o, prefix, "response")?, &sp)?;
+        only_keys(
+            rs,
+            &sp,
+            &[
+                "spdm_version",
+                "request_response_code",
+                "param1",
+                "param2",
+                "number_of_blocks",
+                "measurement_record_length",
+                "measurement_record",
+                "nonce",
+                "opaque_data_length",
+                "opaque_data",
+                "signature",
+            ],
+        )?;
+        let version = byte(rs, &sp, "spdm_version")?;
+        let code = byte(rs, &sp, "request_response_code")?;
+        if version != SPDM_VERSION {
+            return Err(format!(
+                "`{sp}.spdm_version` is {version:#04x}; only SPDM 1.1 (0x11) is supported"
+            ));
+        }
+        if code != MEASUREMENTS {
+            return Err(format!(
+                "`{sp}.request_response_code` is {code:#04x}, expected MEASUREMENTS (0x60)"
+            ));
+        }
+        let nblocks = uint(rs, &sp, "number_of_blocks", 255)? as usize;
+        let record_len = uint(rs, &sp, "measurement_record_length", 0xFF_FFFF)? as usize;
+        let mp = format!("{sp}.measurement_record");
+        let mr = obj(field(rs, &sp, "measurement_record")?, &mp)?;
+        only_keys(mr, &mp, &["measurements"])?;
+        let list = field(mr, &mp, "measurements")?
+            .as_array()
+            .ok_or_else(|| format!("field `{mp}.measurements` is not an array"))?;
+        if list.len() != nblocks {
+            return Err(format!(
+                "`{mp}.measurements` has {} blocks but `{sp}.number_of_blocks` says {nblocks}",
+                list.len()
+            ));
+        }
+        let mut blocks = Vec::with_capacity(list.len());
+        for (i, b) in list.iter().enumerate() {
+            let v = hex_field(b, &format!("{mp}.measurements[{i}]"), None)?;
+            if v.len() > 0xFFFF - 3 {
+                return Err(format!("`{mp}.measurements[{i}]` is too long"));
+            }
+            blocks.push(v);
+        }
+        let actual_len: usize = blocks.iter().map(|b| 7 + b.len()).sum();
+        if actual_len != record_len {
+            return Err(format!(
+                "`{sp}.measurement_record_length` says {record_len} bytes, the blocks make {actual_len}"
+            ));
+        }
+
+        let op = format!("{sp}.opaque_data");
+        let od = obj(field(rs, &sp, "opaque_data")?, &op)?;
+        only_keys(od, &op, &["opaque_data"])?;
+        let op2 = format!("{op}.opaque_data");
+        let fields = obj(field(od, &op, "opaque_data")?, &op2)?;
+        let mut opaque = Vec::new();
+        for (k, v) in fields {
+            let fname = format!("{op2}.{k}");
+            let (id, name) = OPAQUE_FIELDS
+                .iter()
+                .find(|(_, n)| n == k)
+                .copied()
+                .ok_or_else(|| format!("opaque field `{fname}` has no known type id"))?;
+            let data = if id == 12 {
+                let arr = v
+                    .as_array()
+                    .ok_or_else(|| format!("field `{fname}` is not an array"))?;
+                let mut d = Vec::with_capacity(arr.len() * 4);
+                for (i, x) in arr.iter().enumerate() {
+                    let n = x
+                        .as_u64()
+                        .filter(|n| *n <= u32::MAX as u64)
+                        .ok_or_else(|| format!("field `{fname}[{i}]` is not a u32"))?;
+                    d.extend_from_slice(&(n as u32).to_le_bytes());
+                }
+                d
+            } else {
+                hex_field(v, &fname, None)?
+            };
+            if data.len() > 0xFFFF {
+                return Err(format!("field `{fname}` is longer than 65535 bytes"));
+            }
+            opaque.push(OpaqueField { id, name, data });
+        }
+        let opaque_len = uint(rs, &sp, "opaque_data_length", 0xFFFF)? as usize;
+        let actual: usize = opaque.iter().map(|f| 4 + f.data.len()).sum();
+        if actual != opaque_len {
+            return Err(format!(
+                "`{sp}.opaque_data_length` says {opaque_len} bytes, the fields make {actual}"
+            ));
+        }
+        let sig = hex_field(
+            field(rs, &sp, "signature")?,
+            &format!("{sp}.signature"),
+            Some(SIGNATURE_LEN),
+        )?;
+        let mut signature = [0u8; SIGNATURE_LEN];
+        signature.copy_from_slice(&sig);
+        let response = Response {
+            version,
+            code,
+            param1: byte(rs, &sp, "param1")?,
+            param2: byte(rs, &sp, "param2")?,
+            blocks,
+            nonce: nonce(rs, &sp)?,
+            opaque,
+            signature,
+        };
+        Ok(Measurements { request, response })
+    }
+
+    /// The exact bytes the GPU signed: request ‖ response without signature.
+    pub fn signed_message(&self) -> Vec<u8> {
+        let q = &self.request;
+        let r = &self.response;
+        let mut m = Vec::with_capacity(4096);
+        m.extend_from_slice(&[q.version, q.code, q.param1, q.param2]);
+        m.extend_from_slice(&q.nonce);
+        m.push(q.slot_id);
+        m.extend_from_slice(&[r.version, r.code, r.param1, r.param2]);
+        // Lengths were bounded when parsing (≤ 255 blocks, record < 2^24).
+        m.push(r.blocks.len() as u8);
+        let record_len: usize = r.blocks.iter().map(|b| 7 + b.len()).sum();
+        m.extend_from_slice(&(record_len as u32).to_le_bytes()[..3]);
+        for (i, b) in r.blocks.iter().enumerate() {
+            m.push((i + 1) as u8);
+            m.push(0x01);
+            m.extend_from_slice(&((b.len() + 3) as u16).to_le_bytes());
+            m.push(0x01);
+            m.extend_from_slice(&(b.len() as u16).to_le_bytes());
+            m.extend_from_slice(b);
+        }
+        m.extend_from_slice(&r.nonce);
+        let opaque_len: usize = r.opaque.iter().map(|f| 4 + f.data.len()).sum();
+        m.extend_from_slice(&(opaque_len as u16).to_le_bytes());
+        for f in &r.opaque {
+            m.extend_from_slice(&f.id.to_le_bytes());
+            m.extend_from_slice(&(f.data.len() as u16).to_le_bytes());
+            m.extend_from_slice(&f.data);
+        }
+        m
+    }
+
+    /// Verifies the response signature with the leaf's SubjectPublicKeyInfo
+    /// (DER, P-384).
+    pub fn verify(&self, leaf_spki_der: &[u8]) -> Result<(), String> {
+        use p384::ecdsa::signature::Verifier;
+        use p384::pkcs8::DecodePublicKey;
+        let key = p384::ecdsa::VerifyingKey::from_public_key_der(leaf_spki_der)
+            .map_err(|e| format!("the leaf certificate's key is not a P-384 key: {e}"))?;
+        let sig = p384::ecdsa::Signature::from_slice(&self.response.signature)
+            .map_err(|e| format!("malformed r‖s signature: {e}"))?;
+        key.verify(&self.signed_message(), &sig)
+            .map_err(|_| "the SPDM signature does not verify over the rebuilt GET_MEASUREMENTS request and MEASUREMENTS response".to_string())
+    }
+
+    fn opaque(&self, id: u16) -> Option<&[u8]> {
+        self.response
+            .opaque
+            .iter()
+            .find(|f| f.id == id)
+            .map(|f| f.data.as_slice())
+    }
+
+    /// Driver version from the opaque data (NUL-terminated ASCII).
+    pub fn driver_version(&self) -> Result<String, String> {
+        let d = self
+            .opaque(DRIVER_VERSION)
+            .ok_or("the opaque data has no OPAQUE_FIELD_ID_DRIVER_VERSION")?;
+        let end = d.iter().position(|&b| b == 0).unwrap_or(d.len());
+        if d[end..].iter().any(|&b| b != 0) {
+            return Err("OPAQUE_FIELD_ID_DRIVER_VERSION has bytes after its NUL".into());
+        }
+        let s = &d[..end];
+        if s.is_empty() || !s.iter().all(|b| b.is_ascii_graphic()) {
+            return Err("OPAQUE_FIELD_ID_DRIVER_VERSION is not printable ASCII".into());
+        }
+        Ok(String::from_utf8_lossy(s).into_owned())
+    }
+
+    /// VBIOS version from the opaque data, formatted as NVIDIA prints it:
+    /// bytes 3.2.1.0.4 in upper-case hex (`96.00.74.00.1A`).
+    pub fn vbios_version(&self) -> Result<String, String> {
+        let d = self
+            .opaque(VBIOS_VERSION)
+            .ok_or("the opaque data has no OPAQUE_FIELD_ID_VBIOS_VERSION")?;
+        match d {
+            [b0, b1, b2, b3, b4, _, _, _] => {
+                Ok(format!("{b3:02X}.{b2:02X}.{b1:02X}.{b0:02X}.{b4:02X}"))
+            }
+            _ => Err(format!(
+                "OPAQUE_FIELD_ID_VBIOS_VERSION is {} bytes, expected 8",
+                d.len()
+            )),
+        }
+    }
+}
