@@ -24,6 +24,7 @@ seed bundle_open ../fixtures/bundles/*.zip
 seed attestation_doc ../fixtures/blyss/attestation-*.json
 seed protocol_file ../protocol/*.json
 seed gpu_evidence ../fixtures/blyss/attestation-*.json
+seed snp_evidence ../fixtures/synthetic/*.der ../fixtures/synthetic/*.bin
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   echo "== fuzz $t for ${secs}s"
