@@ -200,7 +200,12 @@ fn firmware_images(ctx: &Context, sec: &MeasurementSection) -> (Vec<CheckResult>
         let Some(bytes) = ctx.member(path) else {
             continue;
         };
-        let sha = crate::util::sha256_hex(bytes);
+        // describe() hashes the image once (SHA-256 and page SHA-384s).
+        let described = measure::describe(bytes);
+        let sha = match &described {
+            Ok(d) => d.sha256.clone(),
+            Err(_) => crate::util::sha256_hex(bytes),
+        };
         let base = |r: CheckResult| {
             r.subject(path)
                 .evidence(path)
@@ -225,7 +230,7 @@ fn firmware_images(ctx: &Context, sec: &MeasurementSection) -> (Vec<CheckResult>
             );
             continue;
         }
-        match measure::describe(bytes) {
+        match described {
             Err(e) => results.push(base(CheckResult::fail(
                 ID_IMAGE,
                 TITLE_IMAGE,

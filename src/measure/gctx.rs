@@ -44,6 +44,39 @@ impl PageType {
     }
 }
 
+/// SHA-384 initial hash value (FIPS 180-4 §5.3.4).
+const SHA384_IV: [u64; 8] = [
+    0xcbbb_9d5d_c105_9ed8,
+    0x629a_292a_367c_d507,
+    0x9159_015a_3070_dd17,
+    0x152f_ecd8_f70e_5939,
+    0x6733_2667_ffc0_0b31,
+    0x8eb4_4a87_6858_1511,
+    0xdb0c_2e0d_64f9_8fa7,
+    0x47b5_481d_befa_4fa4,
+];
+
+/// SHA-384 of a 112-byte PAGE_INFO. Same value as `Sha384::digest`, but the
+/// two padded blocks go to the compression function in one call, which lets
+/// sha2's AVX2 backend process them as a pair (the chain runs once per
+/// measured page, so this is a measurable share of image mode).
+fn sha384_112(msg: &[u8; 0x70]) -> [u8; 48] {
+    let mut b0 = [0u8; 128];
+    b0[..0x70].copy_from_slice(msg);
+    b0[0x70] = 0x80;
+    // Message length in bits, 128-bit big-endian, at the end of block 2.
+    let mut b1 = [0u8; 128];
+    b1[112..].copy_from_slice(&(0x70u128 * 8).to_be_bytes());
+    let blocks = [b0.into(), b1.into()];
+    let mut state = SHA384_IV;
+    sha2::compress512(&mut state, &blocks);
+    let mut out = [0u8; 48];
+    for (o, w) in out.chunks_exact_mut(8).zip(state) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
 /// The running launch digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gctx {
@@ -77,7 +110,7 @@ impl Gctx {
         info[98] = page_type as u8;
         // is_imi, vmpl3/2/1 permissions and the reserved byte stay zero.
         info[104..112].copy_from_slice(&gpa.to_le_bytes());
-        self.ld = Sha384::digest(info).into();
+        self.ld = sha384_112(&info);
     }
 
     /// Measures `data` (a whole number of pages) as normal pages from `gpa` on.
@@ -148,6 +181,24 @@ mod tests {
         g.update_normal_pages((1u64 << 32) - SUFFIX.len() as u64, SUFFIX)
             .unwrap();
         assert_eq!(hex::encode(g.digest()), theirs.get_hex_ld());
+    }
+
+    #[test]
+    fn paired_block_sha384_equals_sha2_digest() {
+        let mut msg = [0u8; 0x70];
+        for round in 0..64u8 {
+            for (i, b) in msg.iter_mut().enumerate() {
+                *b = (i as u8)
+                    .wrapping_mul(31)
+                    .wrapping_add(round.wrapping_mul(97));
+            }
+            let expected: [u8; 48] = Sha384::digest(msg).into();
+            assert_eq!(sha384_112(&msg), expected, "round {round}");
+        }
+        assert_eq!(
+            sha384_112(&[0; 0x70]),
+            <[u8; 48]>::from(Sha384::digest([0u8; 0x70]))
+        );
     }
 
     /// Page type and GPA are part of each record.

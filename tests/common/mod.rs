@@ -5,6 +5,7 @@
 pub mod ct_logs;
 pub mod gpu;
 pub mod measure;
+pub mod registry;
 pub mod report;
 pub mod snp;
 pub mod world;
