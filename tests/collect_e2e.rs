@@ -53,13 +53,15 @@ fn collect_and_audit(w: &World, protocol: &str) -> Report {
         ))),
         ..Default::default()
     };
-    blyss_evidence::audit::audit(
+    let r = blyss_evidence::audit::audit(
         &b,
         &protocol_without_registry(protocol),
         &trust,
         &opts,
         blyss_evidence::util::now(),
-    )
+    );
+    common::report::assert_valid_report_json(&r.to_json());
+    r
 }
 
 fn failures(r: &Report) -> Vec<String> {

@@ -97,7 +97,7 @@ fn audit_json(w: &World, bundle: &std::path::Path) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+    common::report::assert_valid_report_file(&json)
 }
 
 fn image_checks(report: &serde_json::Value) -> Vec<serde_json::Value> {

@@ -815,6 +815,7 @@ fn audit_pipeline_judges_the_images_the_attested_command_line_names() {
         &AuditOptions::default(),
         at,
     );
+    common::report::assert_valid_report_json(&report.to_json());
     let imgs: Vec<&CheckResult> = report
         .checks
         .iter()

@@ -35,7 +35,9 @@ fn run(bundle: &Bundle, protocol: &Protocol) -> Vec<CheckResult> {
         scope: Scope::Attestation,
         ..Default::default()
     };
-    audit(bundle, protocol, &TrustSet::production(), &opts, t0()).checks
+    let r = audit(bundle, protocol, &TrustSet::production(), &opts, t0());
+    common::report::assert_valid_report_json(&r.to_json());
+    r.checks
 }
 
 fn one<'a>(results: &'a [CheckResult], id: &str) -> &'a CheckResult {

@@ -163,3 +163,28 @@ fn re_rendering_a_report_whose_flag_says_redacted_scrubs_tokens_again() {
     assert_no_token("re-render", &outs);
     assert!(outs.html.contains("HUGGING_FACE_HUB_TOKEN=hf_R…[redacted]"));
 }
+
+#[test]
+fn real_command_line_is_shown_redacted_and_only_no_redact_reveals_the_token() {
+    // The real Blyss kernel command line reaches the report (the protocol
+    // compliance checks print it); redaction masks the token in place.
+    let dir = tempfile::tempdir().unwrap();
+    let all = scenarios(dir.path());
+    let get = |n: &str| all.iter().find(|s| s.name == n).unwrap().clone();
+    let red = run_scenario(&get("blyss-2024-01-attestation"), dir.path());
+    assert_no_token("real bundle", &red);
+    let masked = "HUGGING_FACE_HUB_TOKEN=hf_R…[redacted]";
+    assert!(
+        red.json.contains(masked),
+        "the command line is in the JSON, masked"
+    );
+    assert!(red.html.contains(masked), "and in the HTML");
+    assert!(red.stdout.contains(masked), "and in the -v terminal output");
+    let open = run_scenario(&get("no-redact"), dir.path());
+    assert!(
+        open.json.contains(HF_TOKEN),
+        "--no-redact shows the real token"
+    );
+    assert!(open.stdout.contains(HF_TOKEN));
+    assert_eq!(assert_valid_report_json(&open.json)["redacted"], false);
+}

@@ -46,7 +46,7 @@ fn audit_json(bundle: &Path, protocol: &str, trust: bool, code: i32) -> serde_js
             .arg(synthetic_dir().join("test-trust.json"));
     }
     c.assert().code(code);
-    serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+    common::report::assert_valid_report_file(&json)
 }
 
 fn check<'a>(r: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Value> {

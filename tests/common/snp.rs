@@ -70,7 +70,9 @@ pub fn run(b: &Bundle, protocol: &Protocol, trust: &TrustSet) -> Report {
         scope: Scope::Attestation,
         ..Default::default()
     };
-    audit(b, protocol, trust, &opts, OffsetDateTime::UNIX_EPOCH)
+    let r = audit(b, protocol, trust, &opts, OffsetDateTime::UNIX_EPOCH);
+    super::report::assert_valid_report_json(&r.to_json());
+    r
 }
 
 /// A served document, as a bundle, audited under `protocol` with the
