@@ -38,6 +38,7 @@ seed gpu_evidence ../fixtures/blyss/attestation-*.json
 seed ct_sct ../fixtures/ct/le-2024/*.der
 seed ct_sth ../fixtures/ct/google-log-list-2021/log_list.json ../fixtures/ct/le-2024/logs.json seeds/ct_sth/*
 seed ct_tiles seeds/ct_tiles/*
+seed snp_evidence ../fixtures/synthetic/*.der ../fixtures/synthetic/*.bin
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log="artifacts/$t/last-run.log"

@@ -1,7 +1,678 @@
-//! Checks of the `amd` family (issue 3 (SEV-SNP)).
+//! `amd.*`: the AMD certificate chain behind the report — ARK → ASK → VCEK
+//! anchored on the trust set only, the product line, roots found in the
+//! bundle, the KDS CRL and a KDS-fetched VCEK.
+
+use time::OffsetDateTime;
 
 use super::{CheckResult, Context};
+use crate::evidence::amd::{self, Crl, Product, ProductFinding, ReportFields, Roots, Tcb};
+use crate::evidence::attestation::AttestationDocument;
+use crate::evidence::layout;
+use crate::util::{fmt_time, sha256_hex, short_hex};
 
-pub fn run(_ctx: &Context) -> Vec<CheckResult> {
-    Vec::new()
+const SPEC_CHAIN: &str = "AMD VCEK/KDS spec 57230 (ARK self-signed, ASK signed by ARK, VCEK signed by ASK, RSASSA-PSS); RFC 4055 §3.1 (PSS parameters); RFC 5280 §4.1.2.4–5, §4.2.1.3, §4.2.1.9";
+
+const IDS: [(&str, &str); 5] = [
+    ("amd.chain", "VCEK ← ASK ← ARK"),
+    ("amd.product", "Product line"),
+    ("amd.root-pinned", "Bundle roots equal the pinned roots"),
+    ("amd.crl", "AMD CRL"),
+    ("amd.vcek-kds", "KDS VCEK equals the attestation's VCEK"),
+];
+
+pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    let doc = match ctx.doc {
+        Ok(d) => d,
+        Err(e) => {
+            return IDS
+                .iter()
+                .map(|(id, title)| {
+                    CheckResult::fail(id, title, format!("no attestation evidence: {e}"))
+                        .spec(SPEC_CHAIN)
+                })
+                .collect()
+        }
+    };
+    let (roots, trust_problems) = amd::trusted_roots(ctx.trust);
+    let fields = ReportFields::parse(&doc.report);
+    let finding = ProductFinding::gather(&fields, &doc.vcek_der, &roots);
+    let a = Analysis {
+        ctx,
+        doc,
+        fields,
+        roots,
+        trust_problems,
+        finding,
+        vcek_path: super::snp::vcek_member(ctx, doc),
+    };
+    vec![
+        a.chain(),
+        a.product(),
+        a.root_pinned(),
+        a.crl(),
+        a.vcek_kds(),
+    ]
+}
+
+struct Analysis<'a> {
+    ctx: &'a Context<'a>,
+    doc: &'a AttestationDocument,
+    fields: ReportFields,
+    roots: Vec<Roots>,
+    trust_problems: Vec<String>,
+    finding: ProductFinding,
+    vcek_path: String,
+}
+
+fn anchored(roots: &[Roots]) -> String {
+    if roots.is_empty() {
+        "none".into()
+    } else {
+        roots
+            .iter()
+            .map(|r| r.product.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Checks of one certificate of the chain, appended to `problems`.
+fn check_validity(
+    c: &x509_cert::Certificate,
+    what: &str,
+    at: OffsetDateTime,
+    problems: &mut Vec<String>,
+) {
+    match amd::validity(c) {
+        Ok((nb, na)) => {
+            if at < nb || at > na {
+                problems.push(format!(
+                    "{what} is not valid at {} (valid {} to {})",
+                    fmt_time(at),
+                    fmt_time(nb),
+                    fmt_time(na)
+                ));
+            }
+        }
+        Err(e) => problems.push(format!("{what} validity: {e}")),
+    }
+}
+
+fn check_ca(c: &x509_cert::Certificate, what: &str, problems: &mut Vec<String>) {
+    match amd::basic_constraints(c) {
+        Ok(Some((true, _))) => {}
+        Ok(Some((false, _))) => problems.push(format!("{what} BasicConstraints cA is false")),
+        Ok(None) => problems.push(format!("{what} has no BasicConstraints (must be a CA)")),
+        Err(e) => problems.push(format!("{what}: {e}")),
+    }
+    match amd::key_cert_sign(c) {
+        Ok(Some(false)) => problems.push(format!("{what} KeyUsage lacks keyCertSign")),
+        Err(e) => problems.push(format!("{what}: {e}")),
+        _ => {}
+    }
+    match amd::rsa_public_key(c) {
+        Ok(k) if amd::rsa_bits(&k) == 4096 => {}
+        Ok(k) => problems.push(format!(
+            "{what} RSA key is {} bits, expected 4096",
+            amd::rsa_bits(&k)
+        )),
+        Err(e) => problems.push(format!("{what}: {e}")),
+    }
+}
+
+fn cn(name: &x509_cert::name::Name) -> String {
+    amd::common_name(name).unwrap_or_else(|| "(no single CN)".into())
+}
+
+impl Analysis<'_> {
+    fn base(&self, r: CheckResult) -> CheckResult {
+        r.evidence(self.doc.source.clone())
+            .evidence(self.vcek_path.clone())
+    }
+
+    fn chain_product(&self) -> Option<Product> {
+        match self.finding.by_signature.as_slice() {
+            [p] => Some(*p),
+            _ => None,
+        }
+    }
+
+    fn chain(&self) -> CheckResult {
+        const ID: &str = "amd.chain";
+        const TITLE: &str = "VCEK ← ASK ← ARK";
+        let at = self.ctx.eval_time;
+        let fail = |s: String| self.base(CheckResult::fail(ID, TITLE, s)).spec(SPEC_CHAIN);
+        let vcek = match amd::parse_cert(&self.doc.vcek_der, "the VCEK") {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let issuer = cn(&vcek.tbs_certificate.issuer);
+        let product = match self.finding.by_signature.as_slice() {
+            [p] => *p,
+            [] => {
+                let mut why = format!(
+                    "the VCEK (issuer {issuer}) is not signed by any trusted ASK (trust set anchors: {})",
+                    anchored(&self.roots)
+                );
+                // Say why the ASK the VCEK names (if trusted) does not verify it.
+                let named = self
+                    .finding
+                    .by_issuer
+                    .and_then(|p| self.roots.iter().find(|r| r.product == p));
+                if let Err(e) = amd::check_pss_params(&vcek.signature_algorithm) {
+                    why.push_str(&format!("; VCEK signature: {e}"));
+                } else if let Some(r) = named {
+                    if let Err(e) = amd::verify_cert_signature(&self.doc.vcek_der, &r.ask) {
+                        why.push_str(&format!("; by the trusted {} ASK: {e}", r.product));
+                    }
+                }
+                let mut r = fail(why)
+                    .expected(format!(
+                        "a VCEK signed by one of: {}",
+                        anchored(&self.roots)
+                    ))
+                    .actual(format!("issuer {issuer}"));
+                if !self.trust_problems.is_empty() {
+                    r = r.detail("trust_problems", self.trust_problems.clone());
+                }
+                return r;
+            }
+            many => {
+                return fail(format!(
+                    "the VCEK verifies under several trusted ASKs ({}): the trust set is ambiguous",
+                    many.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+                ))
+            }
+        };
+        let Some(r) = self.roots.iter().find(|r| r.product == product) else {
+            return fail(format!("no trusted roots for {product}"));
+        };
+        let mut problems = Vec::new();
+        // ARK: self-signed root.
+        if r.ark.tbs_certificate.issuer != r.ark.tbs_certificate.subject {
+            problems.push("ARK is not self-issued (issuer differs from subject)".into());
+        }
+        if let Err(e) = amd::verify_cert_signature(&r.ark_der, &r.ark) {
+            problems.push(format!("ARK self-signature: {e}"));
+        }
+        if cn(&r.ark.tbs_certificate.subject) != product.ark_cn() {
+            problems.push(format!(
+                "ARK CN {}, expected {}",
+                cn(&r.ark.tbs_certificate.subject),
+                product.ark_cn()
+            ));
+        }
+        check_ca(&r.ark, "ARK", &mut problems);
+        check_validity(&r.ark, "ARK", at, &mut problems);
+        // ASK, signed by the ARK.
+        if r.ask.tbs_certificate.issuer != r.ark.tbs_certificate.subject {
+            problems.push(format!(
+                "ASK issuer {} is not the ARK subject",
+                cn(&r.ask.tbs_certificate.issuer)
+            ));
+        }
+        if let Err(e) = amd::verify_cert_signature(&r.ask_der, &r.ark) {
+            problems.push(format!("ASK signature by the ARK: {e}"));
+        }
+        if cn(&r.ask.tbs_certificate.subject) != product.ask_cn() {
+            problems.push(format!(
+                "ASK CN {}, expected {}",
+                cn(&r.ask.tbs_certificate.subject),
+                product.ask_cn()
+            ));
+        }
+        check_ca(&r.ask, "ASK", &mut problems);
+        check_validity(&r.ask, "ASK", at, &mut problems);
+        // VCEK, signed by the ASK (already verified to find the product,
+        // repeated here so the parameters are reported).
+        if let Err(e) = amd::verify_cert_signature(&self.doc.vcek_der, &r.ask) {
+            problems.push(format!("VCEK signature by the ASK: {e}"));
+        }
+        if vcek.tbs_certificate.issuer != r.ask.tbs_certificate.subject {
+            problems.push(format!(
+                "VCEK issuer {issuer} is not the ASK subject {}",
+                product.ask_cn()
+            ));
+        }
+        if cn(&vcek.tbs_certificate.subject) != "SEV-VCEK" {
+            problems.push(format!(
+                "VCEK subject CN {}, expected SEV-VCEK",
+                cn(&vcek.tbs_certificate.subject)
+            ));
+        }
+        if vcek.tbs_certificate.version != x509_cert::Version::V3 {
+            problems.push("VCEK is not an X.509 v3 certificate".into());
+        }
+        match amd::basic_constraints(&vcek) {
+            Ok(Some((true, _))) => problems.push("VCEK BasicConstraints says it is a CA".into()),
+            Err(e) => problems.push(format!("VCEK: {e}")),
+            _ => {}
+        }
+        if let Err(e) = amd::vcek_public_key(&vcek) {
+            problems.push(e);
+        }
+        check_validity(&vcek, "VCEK", at, &mut problems);
+        let (vnb, vna) = amd::validity(&vcek).unwrap_or((at, at));
+        let res = if problems.is_empty() {
+            CheckResult::pass(
+                ID,
+                TITLE,
+                format!("VCEK ← ASK ← ARK ({product}), valid at {}", fmt_time(at)),
+            )
+        } else {
+            CheckResult::fail(ID, TITLE, format!("{product} chain: {}", problems[0]))
+                .detail("problems", problems.clone())
+        };
+        let mut res = self
+            .base(res)
+            .spec(SPEC_CHAIN)
+            .expected(format!(
+                "ARK-{0} (self-signed) → SEV-{0} → SEV-VCEK, RSASSA-PSS SHA-384/MGF1-SHA-384/salt 48, valid at {1}",
+                product.name(),
+                fmt_time(at)
+            ))
+            .actual(format!(
+                "VCEK issuer {issuer}, valid {} to {}",
+                fmt_time(vnb),
+                fmt_time(vna)
+            ))
+            .detail("product", product.name())
+            .detail("ark_sha256", sha256_hex(&r.ark_der))
+            .detail("ask_sha256", sha256_hex(&r.ask_der))
+            .detail("vcek_sha256", sha256_hex(&self.doc.vcek_der))
+            .detail("vcek_not_before", fmt_time(vnb))
+            .detail("vcek_not_after", fmt_time(vna));
+        if !self.ctx.trust.production {
+            res = res.detail("trust", "NON-PRODUCTION trust set");
+        }
+        res
+    }
+
+    fn product(&self) -> CheckResult {
+        const ID: &str = "amd.product";
+        const TITLE: &str = "Product line";
+        let spec = "AMD VCEK/KDS spec 57230 (VCEK issuer SEV-<product>, productName extension 1.3.6.1.4.1.3704.1.2); AMD SEV-SNP ABI spec 56860 (CPUID_FAM_ID/CPUID_MOD_ID, report version 3+)";
+        let f = &self.finding;
+        let sources = {
+            let mut v = Vec::new();
+            if let Some(c) = &f.by_cpuid {
+                v.push(match c {
+                    Ok(p) => format!("CPUID {p}"),
+                    Err(e) => e.clone(),
+                });
+            }
+            v.push(format!(
+                "VCEK issuer {}",
+                f.issuer_cn.as_deref().unwrap_or("(none)")
+            ));
+            v.push(format!(
+                "productName {}",
+                f.product_name.as_deref().unwrap_or("(absent)")
+            ));
+            v.push(match f.by_signature.as_slice() {
+                [] => "no trusted ASK signs the VCEK".to_string(),
+                s => format!(
+                    "signed by the {} ASK",
+                    s.iter().map(|p| p.name()).collect::<Vec<_>>().join("/")
+                ),
+            });
+            v.join(", ")
+        };
+        let allowed = super::snp::section(self.ctx)
+            .ok()
+            .and_then(|(s, _)| s.products);
+        let r = match f.decide() {
+            Ok(p) => {
+                let version = self.fields.version;
+                match &allowed {
+                    Some(list) if !list.iter().any(|x| x == p.name()) => CheckResult::fail(
+                        ID,
+                        TITLE,
+                        format!(
+                            "{p}, but protocol {} accepts only {}",
+                            self.ctx.protocol.id,
+                            list.join(", ")
+                        ),
+                    ),
+                    _ => {
+                        CheckResult::pass(ID, TITLE, format!("{p} (report v{version}: {sources})"))
+                    }
+                }
+                .detail("fact:snp.product", p.name())
+            }
+            Err(e) => CheckResult::fail(ID, TITLE, format!("product line undetermined: {e}")),
+        };
+        let r = r.actual(sources);
+        let r = match &allowed {
+            Some(list) => r.expected(format!(
+                "one of {}, all indications agreeing",
+                list.join(", ")
+            )),
+            None => r.expected("all indications agreeing on one product line"),
+        };
+        self.base(r).spec(spec)
+    }
+
+    fn root_pinned(&self) -> CheckResult {
+        const ID: &str = "amd.root-pinned";
+        const TITLE: &str = "Bundle roots equal the pinned roots";
+        let spec = "blyss-evidence: an ARK/ASK found in the bundle (KDS cert_chain, ASK then ARK) must equal the trust set's, compared by full DER; anchors never come from the bundle";
+        let path = layout::KDS_CERT_CHAIN;
+        let Some(bytes) = self.ctx.member(path) else {
+            return CheckResult::not_applicable(
+                ID,
+                TITLE,
+                format!(
+                    "the bundle carries no KDS cert_chain; the chain is anchored on the trust set's roots only ({})",
+                    anchored(&self.roots)
+                ),
+            )
+            .spec(spec);
+        };
+        let base = |r: CheckResult| r.evidence(path).spec(spec);
+        let certs = match crate::trust::parse_certs(bytes) {
+            Ok(c) => c,
+            Err(e) => {
+                return base(CheckResult::fail(
+                    ID,
+                    TITLE,
+                    format!("cert_chain unreadable: {e}"),
+                ))
+            }
+        };
+        let [ask, ark] = certs.as_slice() else {
+            return base(CheckResult::fail(
+                ID,
+                TITLE,
+                format!(
+                    "cert_chain holds {} certificates, expected 2 (ASK, ARK)",
+                    certs.len()
+                ),
+            ));
+        };
+        let which = |ask: &[u8], ark: &[u8]| {
+            self.roots
+                .iter()
+                .find(|r| r.ask_der == ask && r.ark_der == ark)
+                .map(|r| r.product)
+        };
+        let found = which(ask, ark);
+        let actual = format!(
+            "ASK {} / ARK {}",
+            short_hex(&sha256_hex(ask)),
+            short_hex(&sha256_hex(ark))
+        );
+        let r = match (self.chain_product(), found) {
+            (Some(p), Some(q)) if p == q => CheckResult::pass(
+                ID,
+                TITLE,
+                format!("the bundle's cert_chain equals the trust set's {p} ASK and ARK (full DER)"),
+            ),
+            (Some(p), Some(q)) => CheckResult::fail(
+                ID,
+                TITLE,
+                format!("the bundle's cert_chain is the {q} chain, the VCEK is {p}'s"),
+            ),
+            (Some(p), None) => {
+                let tr = self.roots.iter().find(|r| r.product == p);
+                let mut diff = Vec::new();
+                if tr.is_some_and(|t| t.ask_der != *ask) {
+                    diff.push("ASK");
+                }
+                if tr.is_some_and(|t| t.ark_der != *ark) {
+                    diff.push("ARK");
+                }
+                CheckResult::fail(
+                    ID,
+                    TITLE,
+                    format!(
+                        "the bundle's {} differs from the pinned {p} root(s): a bundle-provided root is never trusted",
+                        diff.join(" and ")
+                    ),
+                )
+                .expected(
+                    tr.map(|t| {
+                        format!(
+                            "ASK {} / ARK {}",
+                            short_hex(&sha256_hex(&t.ask_der)),
+                            short_hex(&sha256_hex(&t.ark_der))
+                        )
+                    })
+                    .unwrap_or_default(),
+                )
+            }
+            (None, _) => CheckResult::fail(
+                ID,
+                TITLE,
+                "the VCEK's product line is undetermined: cannot tell which pinned roots the cert_chain must equal",
+            ),
+        };
+        base(r.actual(actual))
+    }
+
+    fn crl(&self) -> CheckResult {
+        const ID: &str = "amd.crl";
+        const TITLE: &str = "AMD CRL";
+        let spec = "AMD VCEK/KDS spec 57230 (KDS CRL signed by the ARK); RFC 5280 §5 and §6.3 (thisUpdate/nextUpdate, revoked serials)";
+        let path = layout::KDS_CRL;
+        let require = super::snp::section(self.ctx)
+            .map(|(s, _)| s.require_crl)
+            .unwrap_or(false);
+        let product = self.chain_product();
+        let pname = product.map(|p| p.name()).unwrap_or("AMD");
+        let Some(der) = self.ctx.member(path) else {
+            let msg = format!(
+                "no AMD KDS CRL in the bundle: revocation of the {pname} ASK and VCEK was not checked"
+            );
+            let r = if require {
+                CheckResult::fail(
+                    ID,
+                    TITLE,
+                    format!("{msg}; protocol {} requires it", self.ctx.protocol.id),
+                )
+            } else {
+                CheckResult::warn(ID, TITLE, msg)
+            };
+            return r.spec(spec);
+        };
+        let base = |r: CheckResult| r.evidence(path).evidence(self.vcek_path.clone()).spec(spec);
+        let fail = |s: String| base(CheckResult::fail(ID, TITLE, s));
+        let crl = match Crl::parse(der) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let Some(p) = product else {
+            return fail(
+                "the VCEK's product line is undetermined: no ARK to check the CRL with".into(),
+            );
+        };
+        let Some(roots) = self.roots.iter().find(|r| r.product == p) else {
+            return fail(format!("no trusted roots for {p}"));
+        };
+        let mut problems = Vec::new();
+        if let Err(e) = crl.verify(der, &roots.ark) {
+            problems.push(e);
+        }
+        let at = self.ctx.eval_time;
+        if at < crl.this_update {
+            problems.push(format!(
+                "CRL thisUpdate {} is after the evaluation time {}",
+                fmt_time(crl.this_update),
+                fmt_time(at)
+            ));
+        }
+        match crl.next_update {
+            None => problems.push("CRL has no nextUpdate: its freshness cannot be judged".into()),
+            Some(n) if at > n => problems.push(format!(
+                "CRL expired: nextUpdate {} is before the evaluation time {}",
+                fmt_time(n),
+                fmt_time(at)
+            )),
+            _ => {}
+        }
+        let ask_serial = roots.ask.tbs_certificate.serial_number.as_bytes().to_vec();
+        if crl.is_revoked(&ask_serial) {
+            problems.push(format!(
+                "the {p} ASK (serial {}) is revoked",
+                hex::encode(&ask_serial)
+            ));
+        }
+        if let Ok(v) = amd::parse_cert(&self.doc.vcek_der, "VCEK") {
+            let s = v.tbs_certificate.serial_number.as_bytes().to_vec();
+            if crl.is_revoked(&s) {
+                problems.push(format!(
+                    "the VCEK serial {} is listed as revoked",
+                    hex::encode(&s)
+                ));
+            }
+        }
+        let window = format!(
+            "thisUpdate {}, nextUpdate {}",
+            fmt_time(crl.this_update),
+            crl.next_update
+                .map(fmt_time)
+                .unwrap_or_else(|| "(none)".into())
+        );
+        let r = if problems.is_empty() {
+            CheckResult::pass(
+                ID,
+                TITLE,
+                format!(
+                    "CRL signed by the {p} ARK, current at {} ({window}); ASK and VCEK not among its {} revoked serial(s)",
+                    fmt_time(at),
+                    crl.revoked.len()
+                ),
+            )
+        } else {
+            CheckResult::fail(ID, TITLE, problems[0].clone()).detail("problems", problems)
+        };
+        base(r.actual(window).detail("revoked_count", crl.revoked.len()))
+    }
+
+    fn vcek_kds(&self) -> CheckResult {
+        const ID: &str = "amd.vcek-kds";
+        const TITLE: &str = "KDS VCEK equals the attestation's VCEK";
+        let spec =
+            "AMD VCEK/KDS spec 57230 (GET /vcek/v1/{product}/{hwid}?blSPL&teeSPL&snpSPL&ucodeSPL)";
+        let path = layout::KDS_VCEK;
+        let Some(kds) = self.ctx.member(path) else {
+            return CheckResult::not_applicable(
+                ID,
+                TITLE,
+                "the bundle carries no KDS-fetched VCEK",
+            )
+            .spec(spec);
+        };
+        let base = |r: CheckResult| {
+            r.evidence(path)
+                .evidence(self.vcek_path.clone())
+                .spec(spec)
+                .expected(format!("sha256 {}", sha256_hex(&self.doc.vcek_der)))
+                .actual(format!("sha256 {}", sha256_hex(kds)))
+        };
+        if kds != self.doc.vcek_der.as_slice() {
+            return base(CheckResult::fail(
+                ID,
+                TITLE,
+                "the VCEK fetched from AMD KDS differs from the one served with the report",
+            ));
+        }
+        // When the member records the KDS URL it came from, it must be the
+        // URL for this report's chip and reported TCB.
+        let source = self
+            .ctx
+            .bundle
+            .statement
+            .predicate
+            .members
+            .iter()
+            .find(|m| m.path == path)
+            .map(|m| m.source.clone())
+            .unwrap_or_default();
+        if let (Some(i), Some(p)) = (source.find("/vcek/v1/"), self.chain_product()) {
+            let f = &self.fields;
+            let t = Tcb::decode(f.reported_tcb, p);
+            let hwid = hex::encode(&f.chip_id[..p.hwid_len()]);
+            let mut want: Vec<(&str, u8)> = vec![
+                ("blSPL", t.bootloader),
+                ("teeSPL", t.tee),
+                ("snpSPL", t.snp),
+                ("ucodeSPL", t.microcode),
+            ];
+            if let Some(fmc) = t.fmc {
+                want.push(("fmcSPL", fmc));
+            }
+            let expected = format!(
+                "{}/{hwid}?{}",
+                p.name(),
+                want.iter()
+                    .map(|(k, v)| format!("{k}={v:02}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            );
+            let mismatch = kds_url_mismatch(&source[i + "/vcek/v1/".len()..], p, &hwid, &want);
+            if let Some(why) = mismatch {
+                return base(CheckResult::fail(
+                    ID,
+                    TITLE,
+                    format!(
+                        "the KDS VCEK was fetched for another chip or TCB than the report's: {why}"
+                    ),
+                ))
+                .detail("kds_url", source.clone())
+                .detail("expected_url_path", format!("/vcek/v1/{expected}"));
+            }
+        }
+        base(CheckResult::pass(
+            ID,
+            TITLE,
+            format!(
+                "the VCEK fetched from AMD KDS is byte-identical to the attestation's ({})",
+                short_hex(&sha256_hex(kds))
+            ),
+        ))
+        .detail("kds_source", source)
+    }
+}
+
+/// Compares the path and query of a recorded KDS VCEK URL
+/// (`<product>/<hwid>?k=v&…`) with the report's product, hwID and TCB:
+/// order-independent, numbers compared as numbers. `None` when they agree.
+fn kds_url_mismatch(rest: &str, p: Product, hwid: &str, want: &[(&str, u8)]) -> Option<String> {
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (prod, id) = path.split_once('/').unwrap_or((path, ""));
+    if prod != p.name() {
+        return Some(format!("product {prod}, expected {p}"));
+    }
+    if !id.eq_ignore_ascii_case(hwid) {
+        return Some(format!(
+            "hwID {}, expected {}",
+            short_hex(id),
+            short_hex(hwid)
+        ));
+    }
+    let mut got: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+        .collect();
+    got.sort();
+    let mut exp: Vec<(&str, u8)> = want.to_vec();
+    exp.sort();
+    let same = got.len() == exp.len()
+        && got
+            .iter()
+            .zip(&exp)
+            .all(|((k, v), (ek, ev))| k == ek && v.parse::<u16>().ok() == Some(u16::from(*ev)));
+    if same {
+        None
+    } else {
+        Some(format!(
+            "query {query:?}, expected {}",
+            exp.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        ))
+    }
 }

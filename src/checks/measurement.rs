@@ -1,16 +1,548 @@
-//! Checks of the `snp` family (issue 4 (measurement)).
+//! Checks of the `snp` family (issue 4): the launch measurement recomputed
+//! offline from the protocol's pinned inputs equals the report's.
+//!
+//! * `snp.measurement` — recompute the launch digest from the firmware (the
+//!   image in the bundle when it is the pinned one, else the pinned
+//!   descriptor), the pinned kernel and initrd hashes, the document's command
+//!   line (minus the protocol's `cmdline_remove` substrings, nothing else
+//!   changed) and vCPU count, and the pinned vCPU type, VMM, guest features
+//!   and VMSA FPU mode; it must equal `MEASUREMENT` of the signed report.
+//!   On a mismatch, single-input alternatives are tried to say which input
+//!   differs (vCPU count, FPU mode, vCPU type, VMM, guest features, command
+//!   line edits).
+//! * `snp.measurement-pinned` — when the protocol pins an expected
+//!   measurement (v0.0.2), the recomputation and the report both equal it.
+//! * `snp.firmware-image` — each image under `evidence/firmware/` has the
+//!   pinned sha256 and yields exactly the pinned descriptor.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::{CheckResult, Context};
+use crate::evidence::layout;
+use crate::measure::{
+    self, cmdline_hash, FirmwareDescriptor, FirmwareSource, Hex, KernelHashes, LaunchParams,
+    Measurement, VcpuType, VmmType, VmsaFpu,
+};
+use crate::util::short_hex;
 
-pub fn run(_ctx: &Context) -> Vec<CheckResult> {
-    Vec::new()
+const ID: &str = "snp.measurement";
+const TITLE: &str = "Launch measurement recomputed from the protocol's inputs";
+const ID_PINNED: &str = "snp.measurement-pinned";
+const TITLE_PINNED: &str = "Launch measurement equals the protocol's pinned value";
+const ID_IMAGE: &str = "snp.firmware-image";
+const TITLE_IMAGE: &str = "Firmware image is the pinned one";
+const SPEC: &str = "AMD SEV-SNP ABI 56860 §8.17 (SNP_LAUNCH_UPDATE, PAGE_INFO); QEMU SEV hashes table; blyss verifier snp_calc_launch_digest (sev-snp-measure 0.0.7)";
+const SPEC_IMAGE: &str =
+    "protocol measurement.firmware (image sha256 + descriptor); edk2 OVMF footer table and SEV metadata";
+/// Highest vCPU count tried when diagnosing a mismatch (the document parser's limit).
+const MAX_VCPUS_TRIED: u32 = 512;
+
+/// `sections.measurement` of a protocol file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasurementSection {
+    /// The pinned firmware: image sha256 and descriptor.
+    pub firmware: FirmwareDescriptor,
+    /// SHA-256 of the kernel (lower-case hex).
+    pub kernel_sha256: String,
+    /// SHA-256 of the initrd (lower-case hex).
+    pub initrd_sha256: String,
+    /// Exact substrings removed, every occurrence, from the published
+    /// command line before hashing; nothing else is changed (no trimming).
+    pub cmdline_remove: Vec<String>,
+    pub vcpu_type: VcpuType,
+    pub vmm: VmmType,
+    /// SEV_FEATURES of the VMSAs.
+    pub guest_features: Hex,
+    pub vmsa_fpu: VmsaFpu,
+    /// The measurement the protocol expects (v0.0.2), lower-case hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_measurement: Option<String>,
 }
 
-/// Validates this family's protocol section (`sections.measurement`); called when
-/// a protocol file is loaded. Replace with a typed `deny_unknown_fields` parse.
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    match v.as_object() {
-        Some(o) if o.is_empty() => Ok(()),
-        _ => Err("section not supported yet".into()),
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl MeasurementSection {
+    fn validate(&self) -> Result<(), String> {
+        self.firmware.validate().map_err(|e| e.to_string())?;
+        for (name, v) in [
+            ("kernel_sha256", &self.kernel_sha256),
+            ("initrd_sha256", &self.initrd_sha256),
+        ] {
+            if !is_lower_hex(v, 64) {
+                return Err(format!("{name} must be 64 lower-case hex digits"));
+            }
+        }
+        if self.cmdline_remove.iter().any(|s| s.is_empty()) {
+            return Err("cmdline_remove entries must not be empty".into());
+        }
+        if let Some(m) = &self.expected_measurement {
+            if !is_lower_hex(m, 96) {
+                return Err("expected_measurement must be 96 lower-case hex digits".into());
+            }
+        }
+        Ok(())
     }
+
+    fn hashes(&self, cmdline: &str) -> Result<KernelHashes, String> {
+        let h32 = |name: &str, v: &str| -> Result<[u8; 32], String> {
+            hex::decode(v)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| format!("{name} is not 32 bytes of hex"))
+        };
+        Ok(KernelHashes {
+            kernel: h32("kernel_sha256", &self.kernel_sha256)?,
+            initrd: h32("initrd_sha256", &self.initrd_sha256)?,
+            cmdline: cmdline_hash(cmdline),
+        })
+    }
+
+    fn params(&self, vcpus: u32) -> LaunchParams {
+        LaunchParams {
+            vcpus,
+            vcpu_type: self.vcpu_type,
+            vmm: self.vmm,
+            guest_features: self.guest_features.0,
+            vmsa_fpu: self.vmsa_fpu,
+        }
+    }
+
+    /// The command line QEMU was given: the published one minus the
+    /// `cmdline_remove` substrings; also how many were removed.
+    fn cmdline(&self, published: &str) -> (String, usize) {
+        let mut s = published.to_string();
+        let mut n = 0;
+        for r in &self.cmdline_remove {
+            n += s.matches(r.as_str()).count();
+            s = s.replace(r.as_str(), "");
+        }
+        (s, n)
+    }
+}
+
+/// Validates `sections.measurement`.
+pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
+    let s: MeasurementSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    s.validate()
+}
+
+/// The firmware chosen for the recomputation.
+struct Chosen {
+    desc: FirmwareDescriptor,
+    source: FirmwareSource,
+    /// Bundle member, for image mode.
+    member: Option<String>,
+}
+
+pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let sec = match ctx.protocol.section::<MeasurementSection>("measurement") {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            out.push(
+                CheckResult::not_applicable(
+                    ID,
+                    TITLE,
+                    format!(
+                        "protocol {} pins no launch inputs (no measurement section): nothing to recompute",
+                        ctx.protocol.id
+                    ),
+                )
+                .spec(SPEC),
+            );
+            return out;
+        }
+        Err(e) => {
+            out.push(CheckResult::fail(ID, TITLE, e).spec(SPEC));
+            return out;
+        }
+    };
+    let (image_results, chosen) = firmware_images(ctx, &sec);
+    out.extend(image_results);
+    let chosen = chosen.unwrap_or_else(|| Chosen {
+        desc: sec.firmware.clone(),
+        source: FirmwareSource::Descriptor,
+        member: None,
+    });
+    let (result, recomputed) = measurement(ctx, &sec, &chosen);
+    out.push(result);
+    if let Some(pin) = &sec.expected_measurement {
+        out.push(pinned(ctx, pin, recomputed.as_ref()));
+    }
+    out
+}
+
+/// `snp.firmware-image` results, and the first image usable for measuring.
+fn firmware_images(ctx: &Context, sec: &MeasurementSection) -> (Vec<CheckResult>, Option<Chosen>) {
+    let pin = &sec.firmware;
+    let members = ctx.members_under(layout::FIRMWARE_DIR);
+    if members.is_empty() {
+        return (
+            vec![CheckResult::not_applicable(
+                ID_IMAGE,
+                TITLE_IMAGE,
+                format!(
+                    "no firmware image in the bundle ({}); {ID} uses the pinned descriptor",
+                    layout::FIRMWARE_DIR
+                ),
+            )
+            .spec(SPEC_IMAGE)],
+            None,
+        );
+    }
+    let mut results = Vec::new();
+    let mut chosen = None;
+    for path in members {
+        let Some(bytes) = ctx.member(path) else {
+            continue;
+        };
+        let sha = crate::util::sha256_hex(bytes);
+        let base = |r: CheckResult| {
+            r.subject(path)
+                .evidence(path)
+                .spec(SPEC_IMAGE)
+                .detail("image.sha256", sha.clone())
+                .detail("image.size", bytes.len() as u64)
+                .detail("pinned.sha256", pin.sha256.clone())
+        };
+        if sha != pin.sha256 {
+            results.push(
+                base(CheckResult::fail(
+                    ID_IMAGE,
+                    TITLE_IMAGE,
+                    format!(
+                        "sha256 differs: image {} != pinned {}",
+                        short_hex(&sha),
+                        short_hex(&pin.sha256)
+                    ),
+                ))
+                .expected(pin.sha256.clone())
+                .actual(sha.clone()),
+            );
+            continue;
+        }
+        match measure::describe(bytes) {
+            Err(e) => results.push(base(CheckResult::fail(
+                ID_IMAGE,
+                TITLE_IMAGE,
+                format!("image has the pinned sha256 but cannot be described: {e}"),
+            ))),
+            Ok(d) => {
+                let diffs = pin.differences(&d);
+                let r = if diffs.is_empty() {
+                    base(CheckResult::pass(
+                        ID_IMAGE,
+                        TITLE_IMAGE,
+                        format!(
+                            "sha256 {} and the derived descriptor equal the pinned ones",
+                            short_hex(&sha)
+                        ),
+                    ))
+                } else {
+                    base(CheckResult::fail(
+                        ID_IMAGE,
+                        TITLE_IMAGE,
+                        format!(
+                            "the descriptor derived from the image differs from the pinned one (pinned != derived): {}",
+                            diffs.join("; ")
+                        ),
+                    ))
+                    .detail("differences", diffs.clone())
+                };
+                results.push(
+                    r.expected(serde_json::to_string(pin).unwrap_or_default())
+                        .actual(serde_json::to_string(&d).unwrap_or_default()),
+                );
+                if chosen.is_none() {
+                    chosen = Some(Chosen {
+                        desc: d,
+                        source: FirmwareSource::Image,
+                        member: Some(path.to_string()),
+                    });
+                }
+            }
+        }
+    }
+    (results, chosen)
+}
+
+/// `snp.measurement`, and the recomputed digest when it could be computed.
+fn measurement(
+    ctx: &Context,
+    sec: &MeasurementSection,
+    fw: &Chosen,
+) -> (CheckResult, Option<[u8; 48]>) {
+    let fail = |s: String| CheckResult::fail(ID, TITLE, s).spec(SPEC);
+    let doc = match ctx.doc {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                fail(format!("no attestation report to compare with: {e}")),
+                None,
+            )
+        }
+    };
+    let Some(launch) = &doc.launch else {
+        return (
+            fail(
+                "the attestation evidence carries no launch parameters (kernel command line, vCPU count): the measurement cannot be recomputed".into(),
+            )
+            .evidence(doc.source.clone()),
+            None,
+        );
+    };
+    let (cmdline, removed) = sec.cmdline(&launch.kernel_cli);
+    let hashes = match sec.hashes(&cmdline) {
+        Ok(h) => h,
+        Err(e) => return (fail(e), None),
+    };
+    let params = sec.params(launch.num_vcpus);
+    let report = doc.measurement();
+    let report_hex = hex::encode(report);
+
+    let mut r = CheckResult::fail(ID, TITLE, String::new())
+        .spec(SPEC)
+        .evidence(doc.source.clone());
+    if let Some(m) = &fw.member {
+        r = r.evidence(m.clone());
+    }
+    r = r
+        .detail(
+            "firmware.source",
+            match &fw.member {
+                Some(m) => format!("image {m} (pages hashed)"),
+                None => format!("pinned descriptor (protocol {})", ctx.protocol.id),
+            },
+        )
+        .detail("firmware.sha256", fw.desc.sha256.clone())
+        .detail("firmware.gctx_after_image", fw.desc.gctx_after_image.clone())
+        .detail(
+            "firmware.sev_es_reset_eip",
+            fw.desc.sev_es_reset_eip.to_string(),
+        )
+        .detail(
+            "firmware.sev_hashes_table_gpa",
+            fw.desc
+                .sev_hashes_table_gpa
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "none".into()),
+        )
+        .detail("firmware.sections", fw.desc.sections_summary())
+        .detail("kernel.sha256", sec.kernel_sha256.clone())
+        .detail("initrd.sha256", sec.initrd_sha256.clone())
+        .detail("cmdline.sha256", hex::encode(hashes.cmdline))
+        .detail(
+            "cmdline.rule",
+            format!(
+                "{} cpu_attestation.launch.kernel_cli with {} removed ({removed} occurrence(s)), not trimmed, hashed as sha256(cmdline || NUL)",
+                doc.source,
+                if sec.cmdline_remove.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    sec.cmdline_remove
+                        .iter()
+                        .map(|s| format!("{s:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ),
+        )
+        .detail("cmdline.bytes", cmdline.len() as u64)
+        .detail("vcpus", u64::from(params.vcpus))
+        .detail(
+            "vcpu_type",
+            format!(
+                "{} (CPUID signature {:#x})",
+                params.vcpu_type,
+                params.vcpu_type.signature()
+            ),
+        )
+        .detail("vmm", params.vmm.as_str())
+        .detail("guest_features", Hex(params.guest_features).to_string())
+        .detail("vmsa_fpu", params.vmsa_fpu.as_str())
+        .detail("report.measurement", report_hex.clone())
+        .detail("fact:snp.measurement", report_hex.clone());
+
+    let m: Measurement = match measure::measure_with(&fw.desc, fw.source, Some(&hashes), &params) {
+        Ok(m) => m,
+        Err(e) => {
+            r.summary = format!("cannot recompute the measurement: {e}");
+            return (r, None);
+        }
+    };
+    let ours = m.hex();
+    r = r
+        .detail("pages", json!(m.trace.pages))
+        .expected(ours.clone())
+        .actual(report_hex.clone());
+    if m.digest == report {
+        r.status = super::Status::Pass;
+        r.summary = format!(
+            "{} == {} ({})",
+            short_hex(&ours),
+            short_hex(&report_hex),
+            match &fw.member {
+                Some(m) => format!("firmware image {m}"),
+                None => "pinned firmware descriptor".to_string(),
+            }
+        );
+    } else {
+        let diag = diagnose(sec, fw, &launch.kernel_cli, &cmdline, &params, &report);
+        r.summary = format!(
+            "{} != {} (recomputed != report): {}",
+            short_hex(&ours),
+            short_hex(&report_hex),
+            diag.join("; ")
+        );
+        r = r.detail("diagnosis", diag);
+    }
+    (r, Some(m.digest))
+}
+
+/// Tries single-input alternatives; says which reproduce the report.
+fn diagnose(
+    sec: &MeasurementSection,
+    fw: &Chosen,
+    published: &str,
+    cmdline: &str,
+    p: &LaunchParams,
+    report: &[u8; 48],
+) -> Vec<String> {
+    let try_with = |cmd: &str, q: &LaunchParams| -> bool {
+        sec.hashes(cmd)
+            .ok()
+            .and_then(|h| measure::measure(&fw.desc, Some(&h), q).ok())
+            .is_some_and(|m| &m.digest == report)
+    };
+    let mut found = Vec::new();
+    if let Ok(h) = sec.hashes(cmdline) {
+        if let Ok(all) = measure::digests_by_vcpu_count(&fw.desc, Some(&h), p, MAX_VCPUS_TRIED) {
+            if let Some(i) = all.iter().position(|d| d == report) {
+                found.push(format!(
+                    "vcpus differs: the report is reproduced with {} vCPUs, the document says {}",
+                    i + 1,
+                    p.vcpus
+                ));
+            }
+        }
+    }
+    let other = p.vmsa_fpu.other();
+    if try_with(
+        cmdline,
+        &LaunchParams {
+            vmsa_fpu: other,
+            ..*p
+        },
+    ) {
+        found.push(format!(
+            "vmsa_fpu differs: the report is reproduced with {other}, the protocol says {}",
+            p.vmsa_fpu
+        ));
+    }
+    for name in [
+        "EPYC",
+        "EPYC-Rome",
+        "EPYC-Milan",
+        "EPYC-Genoa",
+        "EPYC-Turin",
+    ] {
+        if let Ok(t) = name.parse::<VcpuType>() {
+            if t.signature() != p.vcpu_type.signature()
+                && try_with(cmdline, &LaunchParams { vcpu_type: t, ..*p })
+            {
+                found.push(format!(
+                    "vcpu_type differs: the report is reproduced with {t}, the protocol says {}",
+                    p.vcpu_type
+                ));
+            }
+        }
+    }
+    for vmm in [VmmType::Qemu, VmmType::Ec2] {
+        if vmm != p.vmm && try_with(cmdline, &LaunchParams { vmm, ..*p }) {
+            found.push(format!(
+                "vmm differs: the report is reproduced with {vmm}, the protocol says {}",
+                p.vmm
+            ));
+        }
+    }
+    for f in [0x1u64, 0x21] {
+        if f != p.guest_features
+            && try_with(
+                cmdline,
+                &LaunchParams {
+                    guest_features: f,
+                    ..*p
+                },
+            )
+        {
+            found.push(format!(
+                "guest_features differs: the report is reproduced with {:#x}, the protocol says {:#x}",
+                f, p.guest_features
+            ));
+        }
+    }
+    if cmdline != published && try_with(published, p) {
+        found.push(
+            "command line rule differs: the report is reproduced with the published command line unchanged".into(),
+        );
+    }
+    let trimmed = cmdline.trim();
+    if trimmed != cmdline && try_with(trimmed, p) {
+        found.push(
+            "command line rule differs: the report is reproduced with the command line trimmed"
+                .into(),
+        );
+    }
+    if found.is_empty() {
+        found.push(format!(
+            "no single-input change tried (vCPU count 1..={MAX_VCPUS_TRIED}, VMSA FPU mode, vCPU type, VMM, guest features 0x1/0x21, command line unchanged or trimmed) reproduces the report: the firmware, kernel, initrd or command line bytes differ from what was launched"
+        ));
+    }
+    found
+}
+
+/// `snp.measurement-pinned`.
+fn pinned(ctx: &Context, pin: &str, recomputed: Option<&[u8; 48]>) -> CheckResult {
+    let mut r = CheckResult::fail(ID_PINNED, TITLE_PINNED, String::new())
+        .spec("protocol measurement.expected_measurement (upstream protocol v0.0.2 expected_measurement)")
+        .expected(pin.to_string())
+        .detail("pinned", pin.to_string());
+    let Some(ours) = recomputed else {
+        r.summary = format!(
+            "cannot compare with the pinned {}: {ID} could not recompute the measurement",
+            short_hex(pin)
+        );
+        return r;
+    };
+    let ours = hex::encode(ours);
+    r = r.actual(ours.clone()).detail("recomputed", ours.clone());
+    let report = ctx.doc.as_ref().ok().map(|d| hex::encode(d.measurement()));
+    if let (Some(rep), Ok(d)) = (&report, ctx.doc) {
+        r = r.detail("report", rep.clone()).evidence(d.source.clone());
+    }
+    let report_ok = report.as_deref() == Some(pin);
+    if ours == pin && report_ok {
+        r.status = super::Status::Pass;
+        r.summary = format!("{} == {}", short_hex(&ours), short_hex(pin));
+    } else if ours != pin {
+        r.summary = format!(
+            "{} != {} (recomputed != pinned)",
+            short_hex(&ours),
+            short_hex(pin)
+        );
+    } else {
+        r.summary = format!(
+            "recomputed equals the pin {} but the report's measurement {} does not",
+            short_hex(pin),
+            report
+                .as_deref()
+                .map(short_hex)
+                .unwrap_or_else(|| "(none)".into())
+        );
+    }
+    r
 }

@@ -1,16 +1,746 @@
-//! Checks of the `snp` family (issue 3 (SEV-SNP)).
+//! `snp.*`: the SEV-SNP report itself — its signature by the VCEK, its
+//! format (version, must-be-zero fields, signing key, policy reserved bits),
+//! the TCB and chip id the VCEK certifies, the guest policy and minimum
+//! versions the protocol demands, and provisional firmware.
+//! (`snp.measurement` lives in `checks::measurement`.)
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 
 use super::{CheckResult, Context};
+use crate::evidence::amd::{
+    self, FwVersion, Product, ProductFinding, ReportFields, SigningKey, Tcb, VcekExtensions,
+};
+use crate::evidence::attestation::AttestationDocument;
+use crate::evidence::layout;
+use crate::util::short_hex;
 
-pub fn run(_ctx: &Context) -> Vec<CheckResult> {
-    Vec::new()
+const SPEC_REPORT: &str = "AMD SEV-SNP ABI spec 56860, ATTESTATION_REPORT structure";
+const SPEC_VCEK: &str = "AMD VCEK/KDS spec 57230, VCEK certificate extensions";
+
+/// Guest policy bits (ABI 56860, guest policy).
+pub mod policy_bits {
+    pub const SMT: u64 = 1 << 16;
+    pub const RESERVED_ONE: u64 = 1 << 17;
+    pub const MIGRATE_MA: u64 = 1 << 18;
+    pub const DEBUG: u64 = 1 << 19;
+    pub const SINGLE_SOCKET: u64 = 1 << 20;
+    /// Bits 63:26 must be zero.
+    pub const MBZ: u64 = !((1u64 << 26) - 1);
 }
 
-/// Validates this family's protocol section (`sections.snp`); called when
-/// a protocol file is loaded. Replace with a typed `deny_unknown_fields` parse.
+/// A minimum TCB in a protocol file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcbSpec {
+    #[serde(default)]
+    pub fmc: Option<u8>,
+    pub bootloader: u8,
+    pub tee: u8,
+    pub snp: u8,
+    pub microcode: u8,
+}
+
+impl TcbSpec {
+    pub fn tcb(&self) -> Tcb {
+        Tcb {
+            fmc: self.fmc,
+            bootloader: self.bootloader,
+            tee: self.tee,
+            snp: self.snp,
+            microcode: self.microcode,
+        }
+    }
+}
+
+/// A minimum firmware version (compared as major, minor, build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FwSpec {
+    pub major: u8,
+    pub minor: u8,
+    pub build: u8,
+}
+
+/// A minimum guest-policy ABI version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbiSpec {
+    pub major: u8,
+    pub minor: u8,
+}
+
+/// `sections.snp` of a protocol file (documented in `protocol/checks.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnpSection {
+    /// Accepted product lines; absent = any the trust set anchors.
+    #[serde(default)]
+    pub products: Option<Vec<String>>,
+    /// VMPL the report must state; absent = any.
+    #[serde(default)]
+    pub vmpl: Option<u32>,
+    pub allow_debug: bool,
+    pub allow_migration_agent: bool,
+    pub allow_smt: bool,
+    pub require_single_socket: bool,
+    /// Minimum ABI in the guest policy (bits 15:0).
+    #[serde(default)]
+    pub min_policy_abi: Option<AbiSpec>,
+    pub min_guest_svn: u32,
+    /// Minimum REPORTED/CURRENT/COMMITTED TCB per product line.
+    pub min_tcb: BTreeMap<String, TcbSpec>,
+    /// Minimum LAUNCH_TCB per product line.
+    pub min_launch_tcb: BTreeMap<String, TcbSpec>,
+    /// Minimum CURRENT firmware version.
+    #[serde(default)]
+    pub min_firmware: Option<FwSpec>,
+    /// Whether COMMITTED may lag CURRENT (then reported as a warning).
+    pub permit_provisional_firmware: bool,
+    /// Whether a bundle without the AMD KDS CRL fails `amd.crl`.
+    pub require_crl: bool,
+}
+
+impl SnpSection {
+    /// The rules applied when a protocol has no `snp` section: no debug, no
+    /// migration agent, no provisional firmware, no minimums.
+    pub fn fallback() -> SnpSection {
+        SnpSection {
+            products: None,
+            vmpl: None,
+            allow_debug: false,
+            allow_migration_agent: false,
+            allow_smt: true,
+            require_single_socket: false,
+            min_policy_abi: None,
+            min_guest_svn: 0,
+            min_tcb: BTreeMap::new(),
+            min_launch_tcb: BTreeMap::new(),
+            min_firmware: None,
+            permit_provisional_firmware: false,
+            require_crl: false,
+        }
+    }
+}
+
+/// Validates `sections.snp`.
 pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    match v.as_object() {
-        Some(o) if o.is_empty() => Ok(()),
-        _ => Err("section not supported yet".into()),
+    let s: SnpSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    for p in s.products.iter().flatten() {
+        if Product::from_name(p).is_none() {
+            return Err(format!("products: unknown product line {p:?}"));
+        }
+    }
+    if let Some(v) = s.vmpl {
+        if v > 3 {
+            return Err(format!("vmpl {v} is not 0..=3"));
+        }
+    }
+    for (field, map) in [
+        ("min_tcb", &s.min_tcb),
+        ("min_launch_tcb", &s.min_launch_tcb),
+    ] {
+        for (p, t) in map {
+            let prod = Product::from_name(p)
+                .ok_or_else(|| format!("{field}: unknown product line {p:?}"))?;
+            if (prod == Product::Turin) != t.fmc.is_some() {
+                return Err(format!(
+                    "{field}.{p}: fmc is required for Turin and only for Turin"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The protocol's `snp` section (or the fallback), or why it is unusable.
+pub fn section(ctx: &Context) -> Result<(SnpSection, bool), String> {
+    match ctx.protocol.section::<SnpSection>("snp")? {
+        Some(s) => Ok((s, true)),
+        None => Ok((SnpSection::fallback(), false)),
+    }
+}
+
+/// The bundle member holding the VCEK the document came with.
+pub fn vcek_member(ctx: &Context, doc: &AttestationDocument) -> String {
+    if doc.source == layout::SNP_REPORT {
+        ctx.members_under(layout::SNP_VCEK)
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| layout::SNP_VCEK.to_string())
+    } else {
+        doc.source.clone()
+    }
+}
+
+const IDS: [(&str, &str); 5] = [
+    ("snp.report-signature", "Report signed by the VCEK"),
+    ("snp.report-format", "Report format"),
+    ("snp.tcb", "TCB and chip id match the VCEK"),
+    ("snp.policy", "Guest policy and minimum versions"),
+    ("snp.provisional-firmware", "Committed firmware"),
+];
+
+pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    let doc = match ctx.doc {
+        Ok(d) => d,
+        Err(e) => {
+            return IDS
+                .iter()
+                .map(|(id, title)| {
+                    CheckResult::fail(id, title, format!("no attestation evidence: {e}"))
+                        .spec(SPEC_REPORT)
+                })
+                .collect()
+        }
+    };
+    let f = ReportFields::parse(&doc.report);
+    let (roots, _) = amd::trusted_roots(ctx.trust);
+    let finding = ProductFinding::gather(&f, &doc.vcek_der, &roots);
+    let product = finding.best_guess();
+    let a = Analysis {
+        ctx,
+        doc,
+        f: &f,
+        product,
+        vcek_path: vcek_member(ctx, doc),
+    };
+    vec![
+        a.signature(),
+        a.format(),
+        a.tcb(),
+        a.policy(),
+        a.provisional(),
+    ]
+}
+
+struct Analysis<'a> {
+    ctx: &'a Context<'a>,
+    doc: &'a AttestationDocument,
+    f: &'a ReportFields,
+    product: Option<Product>,
+    vcek_path: String,
+}
+
+/// A TCB for display: decoded when the product is known, raw hex otherwise.
+fn tcb_text(raw: [u8; 8], product: Option<Product>) -> String {
+    match product {
+        Some(p) => Tcb::decode(raw, p).to_string(),
+        None => format!("raw {} (product line unknown)", hex::encode(raw)),
+    }
+}
+
+impl Analysis<'_> {
+    fn base(&self, r: CheckResult) -> CheckResult {
+        let r = r.evidence(self.doc.source.clone());
+        r.evidence(self.vcek_path.clone())
+    }
+
+    fn signature(&self) -> CheckResult {
+        const ID: &str = "snp.report-signature";
+        const TITLE: &str = "Report signed by the VCEK";
+        let spec = format!(
+            "{SPEC_REPORT}: SIGNATURE_ALGO 1 = ECDSA P-384 with SHA-384 over bytes 0x0–0x29F, R and S little-endian in 72-byte fields"
+        );
+        let fail = |s: String| {
+            self.base(CheckResult::fail(ID, TITLE, s))
+                .spec(spec.clone())
+        };
+        if self.f.sig_algo != 1 {
+            return fail(format!(
+                "SIGNATURE_ALGO is {}, expected 1 (ECDSA P-384 with SHA-384)",
+                self.f.sig_algo
+            ))
+            .expected("1")
+            .actual(self.f.sig_algo.to_string());
+        }
+        let key = match amd::parse_cert(&self.doc.vcek_der, "VCEK")
+            .and_then(|c| amd::vcek_public_key(&c))
+        {
+            Ok(k) => k,
+            Err(e) => return fail(format!("VCEK unusable: {e}")),
+        };
+        if let Err(e) = amd::verify_report(&self.doc.report, &key) {
+            return fail(e);
+        }
+        let f = self.f;
+        let measurement = hex::encode(f.measurement);
+        let mut r = self
+            .base(CheckResult::pass(
+                ID,
+                TITLE,
+                format!(
+                    "ECDSA P-384 signature verifies with the VCEK: report v{}, VMPL {}, policy {:#x}, reported TCB {}, firmware {}",
+                    f.version,
+                    f.vmpl,
+                    f.policy,
+                    tcb_text(f.reported_tcb, self.product),
+                    f.current
+                ),
+            ))
+            .spec(spec)
+            .detail("fact:snp.report_version", f.version)
+            .detail("fact:snp.vmpl", f.vmpl)
+            .detail("fact:snp.policy", format!("{:#x}", f.policy))
+            .detail("fact:snp.measurement", measurement.clone())
+            .detail("fact:snp.chip_id", short_hex(&hex::encode(f.chip_id)))
+            .detail(
+                "fact:snp.firmware",
+                serde_json::json!({"major": f.current.major, "minor": f.current.minor, "build": f.current.build}),
+            )
+            .detail("measurement", measurement)
+            .detail("report_data", hex::encode(f.report_data))
+            .detail("chip_id", hex::encode(f.chip_id));
+        if let Some(p) = self.product {
+            r = r.detail(
+                "fact:snp.reported_tcb",
+                Tcb::decode(f.reported_tcb, p).to_json(),
+            );
+        }
+        r
+    }
+
+    fn format(&self) -> CheckResult {
+        const ID: &str = "snp.report-format";
+        const TITLE: &str = "Report format";
+        let f = self.f;
+        let r = &self.doc.report;
+        let mut problems: Vec<String> = Vec::new();
+        if !(2..=5).contains(&f.version) {
+            problems.push(format!(
+                "report version {} is not one this tool knows (2 to 5)",
+                f.version
+            ));
+        }
+        for (start, end, name) in ReportFields::mbz_ranges(f.version) {
+            if r[start..end].iter().any(|b| *b != 0) {
+                problems.push(format!("{name} (bytes {start:#x}..{end:#x}) is not zero"));
+            }
+        }
+        if f.key_info >> 5 != 0 {
+            problems.push(format!(
+                "KEY_INFO reserved bits 31:5 are not zero ({:#x})",
+                f.key_info
+            ));
+        }
+        match f.signing_key() {
+            SigningKey::Vcek => {}
+            SigningKey::Vlek => problems.push(
+                "signed with a VLEK (SIGNING_KEY 1): VLEK-signed reports are not supported yet, only VCEK".into(),
+            ),
+            SigningKey::None => problems.push("SIGNING_KEY 7: the report is not signed".into()),
+            SigningKey::Reserved(n) => {
+                problems.push(format!("SIGNING_KEY {n} is a reserved value"))
+            }
+        }
+        if f.policy & policy_bits::RESERVED_ONE == 0 {
+            problems.push(format!(
+                "policy {:#x}: bit 17 (reserved, must be one) is zero",
+                f.policy
+            ));
+        }
+        if f.policy & policy_bits::MBZ != 0 {
+            problems.push(format!(
+                "policy {:#x}: reserved bits 63:26 are not zero",
+                f.policy
+            ));
+        }
+        if f.vmpl > 3 {
+            problems.push(format!("VMPL {} is not 0 to 3", f.vmpl));
+        }
+        match self.product {
+            Some(p) => {
+                for (raw, name) in [
+                    (f.current_tcb, "CURRENT_TCB"),
+                    (f.reported_tcb, "REPORTED_TCB"),
+                    (f.committed_tcb, "COMMITTED_TCB"),
+                    (f.launch_tcb, "LAUNCH_TCB"),
+                ] {
+                    let res = Tcb::reserved_bytes(p);
+                    if raw[res.clone()].iter().any(|b| *b != 0) {
+                        problems.push(format!(
+                            "{name} {}: reserved bytes {}..{} are not zero ({p} layout)",
+                            hex::encode(raw),
+                            res.start,
+                            res.end
+                        ));
+                    }
+                }
+            }
+            None => problems.push(
+                "product line unknown: the TCB layout (and its reserved bytes) cannot be checked"
+                    .into(),
+            ),
+        }
+        let spec = format!(
+            "{SPEC_REPORT} (reserved fields must be zero, KEY_INFO, TCB_VERSION); guest policy bit 17 = 1, bits 63:26 = 0"
+        );
+        if problems.is_empty() {
+            let layout = self.product.map(|p| p.name()).unwrap_or("?");
+            self.base(CheckResult::pass(
+                ID,
+                TITLE,
+                format!(
+                    "version {} ({layout} TCB layout), reserved fields zero, signed with the VCEK, policy {:#x} reserved bits valid",
+                    f.version, f.policy
+                ),
+            ))
+            .spec(spec)
+            .detail("platform_info", format!("{:#x}", f.plat_info))
+            .detail("author_key_en", f.author_key_en())
+            .detail("mask_chip_key", f.mask_chip_key())
+        } else {
+            self.base(CheckResult::fail(ID, TITLE, problems[0].clone()))
+                .spec(spec)
+                .actual(problems.join("; "))
+                .detail("problems", problems)
+        }
+    }
+
+    fn tcb(&self) -> CheckResult {
+        const ID: &str = "snp.tcb";
+        const TITLE: &str = "TCB and chip id match the VCEK";
+        let spec = format!(
+            "{SPEC_VCEK} (blSPL .3.1, teeSPL .3.2, snpSPL .3.3, ucodeSPL .3.8, fmcSPL .3.9 on Turin, hwID .4, productName .2) = REPORTED_TCB / CHIP_ID; VCEK TCB <= CURRENT_TCB (go-sev-guest validate)"
+        );
+        let fail = |s: String| {
+            self.base(CheckResult::fail(ID, TITLE, s))
+                .spec(spec.clone())
+        };
+        let Some(p) = self.product else {
+            return fail("product line unknown: the TCB cannot be decoded".into());
+        };
+        let cert = match amd::parse_cert(&self.doc.vcek_der, "VCEK") {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let x = match VcekExtensions::parse(&cert) {
+            Ok(x) => x,
+            Err(e) => return fail(format!("VCEK extensions: {e}")),
+        };
+        let f = self.f;
+        let reported = Tcb::decode(f.reported_tcb, p);
+        let current = Tcb::decode(f.current_tcb, p);
+        let mut problems = Vec::new();
+        let cert_tcb = match x.tcb(p) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                problems.push(e);
+                None
+            }
+        };
+        if let Some(t) = cert_tcb {
+            if t != reported {
+                problems.push(format!(
+                    "REPORTED_TCB {reported} differs from the VCEK's TCB {t}"
+                ));
+            }
+            let lower = t.lower_components(&current);
+            if !lower.is_empty() {
+                problems.push(format!(
+                    "the VCEK's TCB {t} exceeds CURRENT_TCB {current} ({})",
+                    lower.join(", ")
+                ));
+            }
+        }
+        let n = p.hwid_len();
+        match &x.hwid {
+            None => problems.push(format!("missing VCEK extension hwID ({})", amd::oid::HWID)),
+            Some(h) if h.len() != n => problems.push(format!(
+                "VCEK hwID is {} bytes, expected {n} for {p}",
+                h.len()
+            )),
+            Some(_) if f.mask_chip_key() => problems.push(
+                "MASK_CHIP_KEY is set: CHIP_ID is masked and cannot be matched to the VCEK hwID"
+                    .into(),
+            ),
+            Some(h) => {
+                if h.as_slice() != &f.chip_id[..n] {
+                    problems.push(format!(
+                        "CHIP_ID {} differs from the VCEK hwID {}",
+                        short_hex(&hex::encode(&f.chip_id[..n])),
+                        short_hex(&hex::encode(h))
+                    ));
+                }
+                if f.chip_id[n..].iter().any(|b| *b != 0) {
+                    problems.push(format!("CHIP_ID bytes {n}..64 are not zero ({p})"));
+                }
+            }
+        }
+        match &x.product_name {
+            None => problems.push(format!(
+                "missing VCEK extension productName ({})",
+                amd::oid::PRODUCT_NAME
+            )),
+            Some(name) if !p.matches_product_name(name) => {
+                problems.push(format!("VCEK productName {name:?} does not name {p}"))
+            }
+            Some(_) => {}
+        }
+        let chip = short_hex(&hex::encode(&f.chip_id[..n]));
+        if problems.is_empty() {
+            self.base(CheckResult::pass(
+                ID,
+                TITLE,
+                format!(
+                    "REPORTED_TCB {reported} = VCEK extensions; CHIP_ID {chip} = VCEK hwID; productName {}",
+                    x.product_name.clone().unwrap_or_default()
+                ),
+            ))
+            .spec(spec)
+            .expected(format!("VCEK TCB {reported}, hwID {chip}"))
+            .actual(format!("REPORTED_TCB {reported}, CHIP_ID {chip}"))
+            .detail("current_tcb", current.to_json())
+            .detail("reported_tcb", reported.to_json())
+            .detail("committed_tcb", Tcb::decode(f.committed_tcb, p).to_json())
+            .detail("launch_tcb", Tcb::decode(f.launch_tcb, p).to_json())
+        } else {
+            fail(problems[0].clone())
+                .expected(
+                    cert_tcb
+                        .map(|t| format!("VCEK TCB {t}"))
+                        .unwrap_or_else(|| "all VCEK TCB extensions".into()),
+                )
+                .actual(format!("REPORTED_TCB {reported}"))
+                .detail("problems", problems)
+        }
+    }
+
+    fn policy(&self) -> CheckResult {
+        const ID: &str = "snp.policy";
+        const TITLE: &str = "Guest policy and minimum versions";
+        let spec = "AMD SEV-SNP ABI spec 56860, guest policy (SMT bit 16, MIGRATE_MA 18, DEBUG 19, SINGLE_SOCKET 20, ABI 15:0); go-sev-guest validate (minimum TCB, launch TCB, firmware version, VMPL)";
+        let (s, from_file) = match section(self.ctx) {
+            Ok(x) => x,
+            Err(e) => {
+                return self
+                    .base(CheckResult::fail(
+                        ID,
+                        TITLE,
+                        format!("protocol unusable: {e}"),
+                    ))
+                    .spec(spec)
+            }
+        };
+        let f = self.f;
+        let pol = f.policy;
+        let mut problems: Vec<String> = Vec::new();
+        let mut ok: Vec<String> = Vec::new();
+        let flag = |bit: u64| pol & bit != 0;
+        if flag(policy_bits::DEBUG) && !s.allow_debug {
+            problems.push("DEBUG is allowed by the guest policy (bit 19)".into());
+        } else {
+            ok.push(format!(
+                "debug {}",
+                if flag(policy_bits::DEBUG) {
+                    "on (allowed)"
+                } else {
+                    "off"
+                }
+            ));
+        }
+        if flag(policy_bits::MIGRATE_MA) && !s.allow_migration_agent {
+            problems.push("a migration agent is allowed by the guest policy (bit 18)".into());
+        } else {
+            ok.push(format!(
+                "migration agent {}",
+                if flag(policy_bits::MIGRATE_MA) {
+                    "allowed"
+                } else {
+                    "off"
+                }
+            ));
+        }
+        if flag(policy_bits::SMT) && !s.allow_smt {
+            problems.push(
+                "SMT is allowed by the guest policy (bit 16), the protocol forbids it".into(),
+            );
+        } else {
+            ok.push(format!(
+                "SMT {}",
+                if flag(policy_bits::SMT) {
+                    "allowed"
+                } else {
+                    "off"
+                }
+            ));
+        }
+        if s.require_single_socket && !flag(policy_bits::SINGLE_SOCKET) {
+            problems.push(
+                "the guest policy does not restrict the guest to a single socket (bit 20)".into(),
+            );
+        }
+        let (abi_major, abi_minor) = (((pol >> 8) & 0xFF) as u8, (pol & 0xFF) as u8);
+        if let Some(min) = s.min_policy_abi {
+            if (abi_major, abi_minor) < (min.major, min.minor) {
+                problems.push(format!(
+                    "guest policy ABI {abi_major}.{abi_minor} is below the required {}.{}",
+                    min.major, min.minor
+                ));
+            } else {
+                ok.push(format!(
+                    "ABI {abi_major}.{abi_minor} >= {}.{}",
+                    min.major, min.minor
+                ));
+            }
+        }
+        match s.vmpl {
+            Some(v) if v != f.vmpl => {
+                problems.push(format!("VMPL {}, the protocol requires {v}", f.vmpl))
+            }
+            Some(v) => ok.push(format!("VMPL {v}")),
+            None => ok.push(format!("VMPL {} (any accepted)", f.vmpl)),
+        }
+        if f.guest_svn < s.min_guest_svn {
+            problems.push(format!(
+                "GUEST_SVN {} is below the required {}",
+                f.guest_svn, s.min_guest_svn
+            ));
+        }
+        let tcb_rule = |map: &BTreeMap<String, TcbSpec>,
+                        fields: &[([u8; 8], &str)],
+                        what: &str,
+                        problems: &mut Vec<String>,
+                        ok: &mut Vec<String>| {
+            if map.is_empty() {
+                return;
+            }
+            let Some(p) = self.product else {
+                problems.push(format!(
+                    "{what}: product line unknown, TCB cannot be compared"
+                ));
+                return;
+            };
+            let Some(min) = map.get(p.name()) else {
+                problems.push(format!("{what}: the protocol sets none for {p}"));
+                return;
+            };
+            let min = min.tcb();
+            let mut good = true;
+            for (raw, name) in fields {
+                let t = Tcb::decode(*raw, p);
+                let lower = min.lower_components(&t);
+                if !lower.is_empty() {
+                    good = false;
+                    problems.push(format!(
+                        "{name} {t} is below the {what} {min} ({})",
+                        lower.join(", ")
+                    ));
+                }
+            }
+            if good {
+                ok.push(format!("{what} {min} met"));
+            }
+        };
+        tcb_rule(
+            &s.min_tcb,
+            &[
+                (f.reported_tcb, "REPORTED_TCB"),
+                (f.current_tcb, "CURRENT_TCB"),
+                (f.committed_tcb, "COMMITTED_TCB"),
+            ],
+            "minimum TCB",
+            &mut problems,
+            &mut ok,
+        );
+        tcb_rule(
+            &s.min_launch_tcb,
+            &[(f.launch_tcb, "LAUNCH_TCB")],
+            "minimum launch TCB",
+            &mut problems,
+            &mut ok,
+        );
+        if let Some(min) = s.min_firmware {
+            let min = FwVersion {
+                major: min.major,
+                minor: min.minor,
+                build: min.build,
+            };
+            if f.current < min {
+                problems.push(format!(
+                    "firmware {} is below the required {min}",
+                    f.current
+                ));
+            } else {
+                ok.push(format!("firmware {} >= {min}", f.current));
+            }
+        }
+        let mut r = if problems.is_empty() {
+            CheckResult::pass(ID, TITLE, format!("policy {pol:#x}: {}", ok.join(", ")))
+        } else {
+            CheckResult::fail(ID, TITLE, problems[0].clone()).detail("problems", problems.clone())
+        };
+        r = r
+            .expected(format!(
+                "debug {}, migration agent {}, SMT {}{}{}",
+                if s.allow_debug { "allowed" } else { "off" },
+                if s.allow_migration_agent {
+                    "allowed"
+                } else {
+                    "off"
+                },
+                if s.allow_smt { "allowed" } else { "off" },
+                s.vmpl.map(|v| format!(", VMPL {v}")).unwrap_or_default(),
+                s.min_firmware
+                    .map(|m| format!(", firmware >= {}.{} build {}", m.major, m.minor, m.build))
+                    .unwrap_or_default()
+            ))
+            .actual(format!(
+                "policy {pol:#x}, VMPL {}, firmware {}",
+                f.vmpl, f.current
+            ));
+        if !from_file {
+            r = r.detail(
+                "note",
+                "the protocol has no snp section: defaults applied (no debug, no migration agent)",
+            );
+        }
+        self.base(r).spec(spec)
+    }
+
+    fn provisional(&self) -> CheckResult {
+        const ID: &str = "snp.provisional-firmware";
+        const TITLE: &str = "Committed firmware";
+        let spec = "AMD SEV-SNP ABI spec 56860, COMMITTED_TCB / COMMITTED version vs CURRENT; go-sev-guest validate (PermitProvisionalFirmware)";
+        let permit = section(self.ctx)
+            .map(|(s, _)| s.permit_provisional_firmware)
+            .unwrap_or(false);
+        let f = self.f;
+        let cur = tcb_text(f.current_tcb, self.product);
+        let com = tcb_text(f.committed_tcb, self.product);
+        let same = f.committed_tcb == f.current_tcb && f.committed == f.current;
+        let r = if same {
+            CheckResult::pass(
+                ID,
+                TITLE,
+                format!("committed = current: firmware {}, TCB {cur}", f.current),
+            )
+        } else {
+            let lagging = f.committed <= f.current
+                && match self.product {
+                    Some(p) => Tcb::decode(f.committed_tcb, p).le(&Tcb::decode(f.current_tcb, p)),
+                    None => false,
+                };
+            let what = format!(
+                "provisional firmware: current {} / TCB {cur}, committed {} / TCB {com}",
+                f.current, f.committed
+            );
+            if permit && lagging {
+                CheckResult::warn(ID, TITLE, format!("{what} (permitted by the protocol)"))
+            } else if lagging {
+                CheckResult::fail(
+                    ID,
+                    TITLE,
+                    format!("{what}; the protocol does not permit provisional firmware"),
+                )
+            } else {
+                CheckResult::fail(ID, TITLE, format!("{what}; committed is above current"))
+            }
+        };
+        self.base(r)
+            .spec(spec)
+            .expected(format!("committed firmware {} / TCB {cur}", f.current))
+            .actual(format!("committed firmware {} / TCB {com}", f.committed))
     }
 }

@@ -451,4 +451,73 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("vmpl"), "{e}");
     }
+
+    #[test]
+    fn nested_and_top_level_unknown_fields_are_named() {
+        let e = mutate(|v| v["cpu_attestation"]["current_tcb"]["extra"] = 0.into()).unwrap_err();
+        assert_eq!(
+            e,
+            DocError::Unknown("cpu_attestation.current_tcb.extra".into())
+        );
+        let e = mutate(|v| v["cpu_attestation"]["signature"]["x"] = 0.into()).unwrap_err();
+        assert_eq!(e, DocError::Unknown("cpu_attestation.signature.x".into()));
+        let e = mutate(|v| v["cpu_attestation"]["launch"]["initrd"] = 0.into()).unwrap_err();
+        assert_eq!(e, DocError::Unknown("cpu_attestation.launch.initrd".into()));
+        let e = mutate(|v| v["served_by"] = "x".into()).unwrap_err();
+        assert_eq!(e, DocError::Unknown("served_by".into()));
+    }
+
+    #[test]
+    fn wrong_types_and_values_name_the_field() {
+        let e = mutate(|v| v["cpu_attestation"]["version"] = "2".into()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "field `cpu_attestation.version`: not an unsigned integer"
+        );
+        let e = mutate(|v| v["cpu_attestation"]["report_data"][0] = 256.into()).unwrap_err();
+        assert!(
+            e.to_string().contains("cpu_attestation.report_data[0]"),
+            "{e}"
+        );
+        let e = mutate(|v| v["cpu_attestation"]["signature"]["r"][71] = (-1).into()).unwrap_err();
+        assert!(
+            e.to_string().contains("cpu_attestation.signature.r[71]"),
+            "{e}"
+        );
+        let e = mutate(|v| v["cpu_attestation"]["launch"]["num_vcpus"] = 0.into()).unwrap_err();
+        assert!(e.to_string().contains("num_vcpus"), "{e}");
+        let e = mutate(|v| v["cpu_attestation"]["vcek"] = 5.into()).unwrap_err();
+        assert_eq!(e.to_string(), "field `cpu_attestation.vcek`: not a string");
+        let e = mutate(|v| v["cpu_attestation"]["vcek"] = "@@@@".into()).unwrap_err();
+        assert!(e.to_string().contains("not base64"), "{e}");
+    }
+
+    #[test]
+    fn padded_and_unpadded_vcek_decode_alike() {
+        let a = AttestationDocument::parse_json(DOC_2024).unwrap();
+        let b = mutate(|v| {
+            let s = v["cpu_attestation"]["vcek"].as_str().unwrap().to_string();
+            let pad = (4 - s.len() % 4) % 4;
+            v["cpu_attestation"]["vcek"] = format!("{s}{}", "=".repeat(pad)).into();
+        })
+        .unwrap();
+        assert_eq!(a.vcek_der, b.vcek_der);
+        assert_eq!(a.report, b.report);
+    }
+
+    #[test]
+    fn raw_import_checks_length_and_pem_label() {
+        let d = AttestationDocument::parse_json(DOC_2024).unwrap();
+        let e = AttestationDocument::from_raw(&d.report[..1000], &d.vcek_der).unwrap_err();
+        assert!(e.to_string().contains("1000 bytes, expected 1184"), "{e}");
+        let pem =
+            der::pem::encode_string("PUBLIC KEY", der::pem::LineEnding::LF, &d.vcek_der).unwrap();
+        let e = AttestationDocument::from_raw(&d.report, pem.as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("PEM label PUBLIC KEY"), "{e}");
+        let pem =
+            der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &d.vcek_der).unwrap();
+        let r = AttestationDocument::from_raw(&d.report, pem.as_bytes()).unwrap();
+        assert_eq!(r.vcek_der, d.vcek_der);
+        assert_eq!(r.report, d.report);
+    }
 }

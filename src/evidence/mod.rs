@@ -1,7 +1,9 @@
 //! Typed parsers for the evidence a bundle holds. Parsers never panic on
 //! bad input: they return typed errors naming the offending field.
 
+pub mod amd;
 pub mod attestation;
+pub mod cmdline;
 pub mod ct;
 pub mod gpu;
 

@@ -1,7 +1,9 @@
-//! Shared test support. Each area has its own module; a test binary uses
-//! the parts it needs.
+//! Shared test support. Each area has its own module; a test binary declares
+//! `mod common;` and uses what it needs.
 #![allow(dead_code)]
 
 pub mod ct_logs;
 pub mod gpu;
+pub mod measure;
+pub mod snp;
 pub mod world;
