@@ -23,8 +23,8 @@ seed() { # seed <target> <files...>
 seed bundle_open ../fixtures/bundles/*.zip
 seed attestation_doc ../fixtures/blyss/attestation-*.json
 seed protocol_file ../protocol/*.json
-seed gpu_evidence ../fixtures/blyss/attestation-*.json
 seed snp_evidence ../fixtures/synthetic/*.der ../fixtures/synthetic/*.bin
+seed gpu_evidence ../fixtures/blyss/attestation-*.json
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   echo "== fuzz $t for ${secs}s"

@@ -66,25 +66,9 @@ pub fn audit(
         options,
         eval_time,
     };
-    let mut results = checks::run_all(&ctx);
+    let results = checks::run_all(&ctx);
 
-    // Redaction: learn secrets from the command line, apply to every string.
-    let mut redactor = Redactor::none();
-    if !options.no_redact {
-        if let Ok(d) = &doc {
-            if let Some(l) = &d.launch {
-                redactor.learn(&l.kernel_cli);
-            }
-        }
-    }
-    for r in &mut results {
-        r.summary = redactor.apply(&r.summary);
-        r.expected = r.expected.as_ref().map(|s| redactor.apply(s));
-        r.actual = r.actual.as_ref().map(|s| redactor.apply(s));
-        for v in r.details.values_mut() {
-            redactor.apply_json(v);
-        }
-    }
+    let redactor = redactor_for(bundle, &doc, protocol, options);
 
     let verdict = checks::verdict(&results);
     let failed_required: Vec<String> = results
@@ -123,7 +107,7 @@ pub fn audit(
                 path: m.path.clone(),
                 size: data.map(|d| d.len() as u64).unwrap_or(0),
                 sha256: data.map(crate::util::sha256_hex).unwrap_or_default(),
-                source: redactor.apply(&m.source),
+                source: m.source.clone(),
                 http_status: m.http_status,
                 fetched_at: m.fetched_at.clone(),
             }
@@ -139,7 +123,7 @@ pub fn audit(
         }
     }
 
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: ToolInfo {
             name: crate::TOOL_NAME.into(),
@@ -149,7 +133,7 @@ pub fn audit(
             file_name: bundle.file_name.clone(),
             sha256: bundle.sha256.clone(),
             size: bundle.size,
-            target: redactor.apply(&pred.target),
+            target: pred.target.clone(),
             declared_protocol: pred.protocol.clone(),
             collected_by: ToolInfo {
                 name: pred.tool.name.clone(),
@@ -157,7 +141,7 @@ pub fn audit(
             },
             started_at: pred.started_at.clone(),
             finished_at: pred.finished_at.clone(),
-            warnings: pred.warnings.iter().map(|w| redactor.apply(w)).collect(),
+            warnings: pred.warnings.clone(),
             members,
         },
         signer: SignerInfo {
@@ -192,5 +176,37 @@ pub fn audit(
             failed_required,
             warnings,
         },
+    };
+    // Every string of the report goes through the redactor, whichever check,
+    // bundle field or protocol text it came from.
+    report.redact(&redactor);
+    report
+}
+
+/// The redactor for an audit: disabled under `--no-redact`; otherwise it
+/// learns secret values from the kernel command line, the raw attestation
+/// document (so that secrets are known even when the document does not
+/// parse) and the protocol's upstream launch configuration.
+pub fn redactor_for(
+    bundle: &Bundle,
+    doc: &Result<AttestationDocument, String>,
+    protocol: &Protocol,
+    options: &AuditOptions,
+) -> Redactor {
+    if options.no_redact {
+        return Redactor::disabled();
     }
+    let mut redactor = Redactor::new();
+    if let Ok(d) = doc {
+        if let Some(l) = &d.launch {
+            redactor.learn(&l.kernel_cli);
+        }
+    }
+    if let Some(raw) = bundle.member(layout::ATTESTATION) {
+        redactor.learn(&String::from_utf8_lossy(raw));
+    }
+    if let Some(up) = &protocol.upstream {
+        redactor.learn_json(up);
+    }
+    redactor
 }

@@ -2,6 +2,8 @@
 //! interfaces but a downed loopback (`unshare -n`). Needs root (CI runs as
 //! root); without the privilege the test fails rather than skipping.
 
+mod common;
+
 use std::process::Command;
 
 #[test]
@@ -86,4 +88,5 @@ fn audit_makes_no_socket_syscall() {
         .collect();
     assert!(calls.is_empty(), "audit made network syscalls: {calls:?}");
     assert!(json.exists());
+    common::report::assert_valid_report_file(&json);
 }

@@ -2,6 +2,8 @@
 //! (exit 2 in the CLI), altered evidence is a failed `bundle.*` check (exit 1)
 //! naming the altered member.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 
@@ -44,7 +46,9 @@ fn run(bytes: &[u8]) -> Result<blyss_evidence::report::Report, BundleError> {
     let b = Bundle::from_bytes(bytes, "t.zip")?;
     let p = Protocol::load("v0.0.1").unwrap();
     let t = TrustSet::production();
-    Ok(audit(&b, &p, &t, &options(), blyss_evidence::util::now()))
+    let r = audit(&b, &p, &t, &options(), blyss_evidence::util::now());
+    common::report::assert_valid_report_json(&r.to_json());
+    Ok(r)
 }
 
 fn status(r: &blyss_evidence::report::Report, id: &str) -> Status {

@@ -1,6 +1,8 @@
 //! Acceptance tests: the real binary, its exit codes (0 pass, 1 audit
 //! failed, 2 could not audit) and its one-line reasons.
 
+mod common;
+
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
@@ -60,7 +62,7 @@ fn audit_of_real_bundle_attestation_scope_exits_0_and_writes_json() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("verdict: PASS (attestation only)"));
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let r = common::report::assert_valid_report_file(&json);
     assert_eq!(r["schema_version"], 1);
     assert_eq!(r["verdict"]["status"], "pass");
     assert_eq!(r["signer"]["pinned"], true);
@@ -110,7 +112,7 @@ fn altered_evidence_exits_1_and_names_the_member() {
         ))
         .stdout(predicate::str::contains("verdict: FAIL"));
     // The report is still written.
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let r = common::report::assert_valid_report_file(&json);
     assert_eq!(r["verdict"]["status"], "fail");
 }
 
@@ -397,7 +399,7 @@ fn non_production_trust_set_is_reported_loudly() {
         ])
         .assert()
         .stdout(predicate::str::contains("NON-PRODUCTION TRUST"));
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let r = common::report::assert_valid_report_file(&json);
     assert_eq!(r["trust"]["production"], false);
     assert_eq!(r["verdict"]["non_production_trust"], true);
     assert!(r["verdict"]["label"]
@@ -423,6 +425,7 @@ fn json_report_is_byte_identical_across_runs() {
             ])
             .assert()
             .code(predicate::in_iter([0, 1]));
+        common::report::assert_valid_report_file(&p);
         outs.push(std::fs::read(&p).unwrap());
     }
     assert_eq!(outs[0], outs[1]);

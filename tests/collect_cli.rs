@@ -48,6 +48,8 @@ fn net(w: &World) -> Vec<String> {
         "1".into(),
         "--backoff".into(),
         "0.02".into(),
+        // No registry in the world: never reach Docker Hub from a test.
+        "--no-images".into(),
     ]
 }
 
@@ -285,4 +287,43 @@ fn collect_help_gives_every_option_an_example() {
 #[test]
 fn verify_help_gives_every_option_an_example() {
     assert_every_option_has_an_example("verify");
+}
+
+#[test]
+fn an_interrupted_collect_leaves_no_bundle_and_no_temporary_file() {
+    let w = World::start();
+    w.serve_real_blyss(DOC);
+    // The document takes 3 s: the collector is killed while waiting for it.
+    w.enclave.fault(
+        world::ATTESTATION_PATH,
+        Fault::Latency(std::time::Duration::from_secs(3)),
+    );
+    let out = w.path("b.zip");
+    let k = key(w.dir.path());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("blyss-evidence"))
+        .arg("collect")
+        .arg(w.url())
+        .args(["-q", "-o", &out.display().to_string(), "--key", &k])
+        .args(net(&w))
+        .spawn()
+        .unwrap();
+    // Wait until the request is in flight, then kill (SIGKILL: no clean-up runs).
+    let start = std::time::Instant::now();
+    while w.enclave.hits(world::ATTESTATION_PATH).is_empty() {
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "collector never asked for the document"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(!out.exists());
+    let left = others(w.dir.path(), &["collector.key", "collector.key.pub"]);
+    assert!(
+        left.iter()
+            .all(|n| !n.starts_with(".tmp") && !n.ends_with(".zip")),
+        "{left:?}"
+    );
 }

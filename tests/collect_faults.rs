@@ -411,3 +411,43 @@ fn firmware_from_a_url_and_a_file_is_stored_under_evidence_firmware() {
     );
     one_warning_containing(&b, &["firmware", "/missing.fd", "HTTP 404"]);
 }
+
+#[test]
+fn gzip_encoded_document_is_accepted_and_stored_decoded() {
+    let w = world();
+    w.enclave.fault(world::ATTESTATION_PATH, Fault::Gzip);
+    let b = run(&w, &world::options(&w, "v0.0.1")).unwrap();
+    assert_eq!(b.member("evidence/attestation.json").unwrap(), DOC);
+    assert!(warnings(&b).is_empty(), "{:?}", warnings(&b));
+}
+
+#[test]
+fn gzip_bomb_is_capped_on_the_decoded_size() {
+    let w = world();
+    // ~20 KiB on the wire, 3 MiB decoded: over the CRL's 2 MiB cap.
+    w.kds.fault(
+        CRL,
+        Fault::GzipBomb {
+            bytes: 3 * 1024 * 1024,
+        },
+    );
+    let b = run(&w, &world::options(&w, "v0.0.1")).unwrap();
+    assert!(b.member("evidence/amd/crl.der").is_none());
+    one_warning_containing(&b, &[CRL, "larger than the 2097152-byte cap"]);
+}
+
+#[test]
+fn requests_carry_a_descriptive_user_agent() {
+    let w = world();
+    run(&w, &world::options(&w, "v0.0.1")).unwrap();
+    let reqs = w.kds.requests();
+    assert!(!reqs.is_empty());
+    for r in reqs.iter().chain(w.enclave.requests().iter()) {
+        let ua = r.headers.get("user-agent").cloned().unwrap_or_default();
+        assert!(
+            ua.starts_with(&format!("blyss-evidence/{} (+", env!("CARGO_PKG_VERSION"))),
+            "{} sent User-Agent {ua:?}",
+            r.path
+        );
+    }
+}

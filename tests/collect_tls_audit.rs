@@ -39,7 +39,10 @@ fn audit(b: &Bundle, w: &World, protocol: &str, scope: Scope) -> Vec<CheckResult
         scope,
         ..Default::default()
     };
-    blyss_evidence::audit::audit(b, &p, &world::trust(w), &opts, blyss_evidence::util::now()).checks
+    let report =
+        blyss_evidence::audit::audit(b, &p, &world::trust(w), &opts, blyss_evidence::util::now());
+    common::report::assert_valid_report_json(&report.to_json());
+    report.checks
 }
 
 fn result<'a>(rs: &'a [CheckResult], id: &str) -> &'a CheckResult {

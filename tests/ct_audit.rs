@@ -70,6 +70,7 @@ fn run_with(
     };
     let report =
         blyss_evidence::audit::audit(&bundle, protocol, &t, &options, blyss_evidence::util::now());
+    common::report::assert_valid_report_json(&report.to_json());
     Run {
         ct: report
             .checks
@@ -193,6 +194,7 @@ fn a_merge_delay_beyond_the_bound_leaves_a_warning_and_fails_inclusion() {
         &AuditOptions::default(),
         blyss_evidence::util::now(),
     );
+    common::report::assert_valid_report_json(&report.to_json());
     let elm = report
         .checks
         .iter()
@@ -495,6 +497,7 @@ fn a_wrong_issuer_in_the_chain_fails_every_sct() {
         &AuditOptions::default(),
         blyss_evidence::util::now(),
     );
+    common::report::assert_valid_report_json(&report.to_json());
     let scts: Vec<_> = report.checks.iter().filter(|c| c.id == "ct.sct").collect();
     assert_eq!(scts.len(), 2);
     assert!(scts

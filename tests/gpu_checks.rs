@@ -19,13 +19,15 @@ fn real_bundle(name: &str, protocol: &str, opts: AuditOptions) -> blyss_evidence
         scope: Scope::Attestation,
         ..opts
     };
-    audit(
+    let r = audit(
         &b,
         &Protocol::load(protocol).unwrap(),
         &TrustSet::production(),
         &opts,
         t("2030-01-01T00:00:00Z"),
-    )
+    );
+    common::report::assert_valid_report_json(&r.to_json());
+    r
 }
 
 #[test]

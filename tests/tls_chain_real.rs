@@ -3,6 +3,8 @@
 //! production trust set (RSA adapters), host name and validity time.
 //! Audit-only: no network, no `collect` feature.
 
+mod common;
+
 use blyss_evidence::bundle::{Bundle, BundleBuilder, Source};
 use blyss_evidence::checks::tls::{ChainEntry, HandshakeRecord, Verification, HANDSHAKE_SCHEMA};
 use blyss_evidence::checks::{AuditOptions, Scope, Status};
@@ -69,6 +71,7 @@ fn chain_result(b: &Bundle, at: &str) -> blyss_evidence::checks::CheckResult {
         &opts,
         blyss_evidence::util::now(),
     );
+    common::report::assert_valid_report_json(&r.to_json());
     r.checks.into_iter().find(|c| c.id == "tls.chain").unwrap()
 }
 
@@ -141,6 +144,7 @@ fn a_trust_set_without_tls_roots_fails_the_chain() {
     };
     let p = Protocol::load("v0.0.1").unwrap();
     let r = blyss_evidence::audit::audit(&b, &p, &t, &opts, blyss_evidence::util::now());
+    common::report::assert_valid_report_json(&r.to_json());
     let r = r.checks.iter().find(|c| c.id == "tls.chain").unwrap();
     assert_eq!(r.status, Status::Fail);
     assert!(r.summary.contains("has no TLS roots"), "{}", r.summary);

@@ -80,6 +80,8 @@ pub struct ImageRule {
 }
 
 /// Validates `sections.cmdline`.
+// MSRV 1.85: `u64::is_multiple_of` needs 1.87.
+#[allow(clippy::manual_is_multiple_of)]
 pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
     let s: CmdlineSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     if s.security.trim().is_empty() {

@@ -112,6 +112,12 @@ pub struct NetArgs {
     /// `--registry-mirror registry-1.docker.io=https://mirror.example`.
     #[arg(long, value_name = "HOST=URL", value_parser = parse_mirror)]
     pub registry_mirror: Vec<(String, String)>,
+    /// Do not fetch registry evidence (manifests, configs) for the attested
+    /// images; the audit then reports every image as "manifest not
+    /// captured" (a failure under protocols that require image evidence),
+    /// e.g. `--no-images`.
+    #[arg(long)]
+    pub no_images: bool,
 }
 
 fn parse_mirror(s: &str) -> Result<(String, String), String> {
@@ -168,6 +174,7 @@ impl NetArgs {
             log_list_url: self.log_list_url.clone(),
             ct_merge_wait: secs("--ct-merge-wait", self.ct_merge_wait)?,
             registry_mirrors: self.registry_mirror.clone(),
+            images: !self.no_images,
             progress: Progress::auto(self.quiet),
         })
     }
@@ -337,6 +344,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
         eprintln!("verifying {} (protocol {})", a.url, a.protocol);
     }
     let v = blyss_evidence::collect::verify(&opts, &trust, key.as_ref())?;
+    print_warnings(&v.report.bundle.warnings, a.net.quiet);
     if let Some(p) = &a.keep {
         blyss_evidence::util::write_atomic(p, &v.bundle)
             .with_context(|| format!("writing {}", p.display()))?;

@@ -371,7 +371,7 @@ impl HttpClient {
                         },
                     )
                 }
-                Err(Attempt::Fatal(e)) => return Err(e),
+                Err(Attempt::Fatal(e)) => return Err(with_attempts(e, attempt)),
                 Err(Attempt::Retryable(e)) => (true, None, e),
             };
             if !retryable || attempt > self.cfg.retries {

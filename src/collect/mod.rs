@@ -97,6 +97,9 @@ pub struct CollectOptions {
     pub ct_merge_wait: Duration,
     /// Registry mirrors (`--registry-mirror HOST=URL`), in the order given.
     pub registry_mirrors: Vec<(String, String)>,
+    /// Fetch registry evidence for the attested images (`--no-images`
+    /// turns it off; the audit then reports each image as not captured).
+    pub images: bool,
     /// Show the progress display (on stderr; the CLI enables it only on a TTY).
     pub progress: bool,
 }
@@ -121,6 +124,7 @@ impl CollectOptions {
             log_list_url: None,
             ct_merge_wait: Duration::from_secs(30),
             registry_mirrors: Vec::new(),
+            images: true,
             progress: false,
         }
     }

@@ -6,6 +6,7 @@ pub mod attestation;
 pub mod cmdline;
 pub mod ct;
 pub mod gpu;
+pub mod oci;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
 /// `protocol/bundle-format.md`).

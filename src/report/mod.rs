@@ -5,7 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::checks::{self, CheckResult, Status, Verdict};
+use redact::Redactor;
 
+pub mod explain;
+pub mod html;
+pub mod markdown;
 pub mod redact;
 pub mod terminal;
 
@@ -187,6 +191,95 @@ impl Report {
         s
     }
 
+    /// Redacts every free-text string of the report in place (everything a
+    /// check, the bundle or the protocol could have put a secret into).
+    /// Enumerations, numbers and booleans are left alone. The unit test
+    /// `redact_reaches_every_string_field` fails if a new string field is
+    /// added to the model and not handled here.
+    pub fn redact(&mut self, r: &Redactor) {
+        if !r.is_enabled() {
+            return;
+        }
+        let s = |x: &mut String| r.apply_mut(x);
+        let o = |x: &mut Option<String>| {
+            if let Some(v) = x {
+                r.apply_mut(v)
+            }
+        };
+        let tool = |t: &mut ToolInfo| {
+            s(&mut t.name);
+            s(&mut t.version);
+        };
+        tool(&mut self.tool);
+        let b = &mut self.bundle;
+        s(&mut b.file_name);
+        s(&mut b.sha256);
+        s(&mut b.target);
+        s(&mut b.declared_protocol);
+        tool(&mut b.collected_by);
+        s(&mut b.started_at);
+        s(&mut b.finished_at);
+        b.warnings.iter_mut().for_each(s);
+        for m in &mut b.members {
+            s(&mut m.path);
+            s(&mut m.sha256);
+            s(&mut m.source);
+            s(&mut m.fetched_at);
+        }
+        o(&mut self.signer.fingerprint);
+        let t = &mut self.trust;
+        s(&mut t.name);
+        s(&mut t.version);
+        s(&mut t.digest);
+        for a in &mut t.anchors {
+            s(&mut a.role);
+            s(&mut a.name);
+            s(&mut a.sha256);
+        }
+        let p = &mut self.protocol;
+        s(&mut p.id);
+        s(&mut p.title);
+        s(&mut p.origin);
+        s(&mut p.digest);
+        s(&mut self.scope);
+        s(&mut self.evaluation_time);
+        s(&mut self.evaluation_time_source);
+        s(&mut self.audit_time);
+        self.facts.values_mut().for_each(|v| r.apply_json(v));
+        for f in &mut self.families {
+            s(&mut f.family);
+            s(&mut f.title);
+            s(&mut f.line);
+        }
+        for c in &mut self.checks {
+            s(&mut c.id);
+            o(&mut c.subject);
+            s(&mut c.family);
+            s(&mut c.title);
+            s(&mut c.summary);
+            o(&mut c.expected);
+            o(&mut c.actual);
+            c.evidence.iter_mut().for_each(s);
+            s(&mut c.spec);
+            c.details.values_mut().for_each(|v| r.apply_json(v));
+        }
+        let v = &mut self.verdict;
+        s(&mut v.label);
+        v.failed_required.iter_mut().for_each(s);
+    }
+
+    /// The report as every renderer shows it: when its `redacted` flag is
+    /// set, one more pass of the pattern redactor (`hf_…` tokens and
+    /// secret-looking `NAME=VALUE`) runs over a copy. Defence in depth for
+    /// saved JSON reports edited by hand or written by older versions.
+    pub fn scrubbed(&self) -> Report {
+        let mut r = self.clone();
+        if r.redacted {
+            r.redact(&Redactor::new());
+        }
+        r
+    }
+
     /// Parses a saved JSON report (`report render`).
     pub fn from_json(bytes: &[u8]) -> Result<Report, String> {
         let r: Report = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
@@ -197,5 +290,145 @@ impl Report {
             ));
         }
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small report with every optional field set, for renderer tests.
+    pub(crate) fn sample_report() -> Report {
+        let check = |id: &str, status: Status| {
+            let mut c = CheckResult::new(id, "A check", status, format!("{id} summary"))
+                .subject("item-1")
+                .expected("aa".repeat(48))
+                .actual("aa".repeat(48))
+                .evidence("evidence/attestation.json")
+                .evidence("envelope.dsse.json")
+                .spec("spec §1")
+                .detail("fact:x.y", "value")
+                .detail("structured", serde_json::json!({"k": [1, "two"]}));
+            c.required = true;
+            c
+        };
+        let checks = vec![
+            check("bundle.signature", Status::Pass),
+            check("snp.report-signature", Status::Warn),
+        ];
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo {
+                name: "blyss-evidence".into(),
+                version: "0.0.0-test".into(),
+            },
+            bundle: BundleInfo {
+                file_name: "b.zip".into(),
+                sha256: "11".repeat(32),
+                size: 10,
+                target: "https://example.test".into(),
+                declared_protocol: "v0.0.1".into(),
+                collected_by: ToolInfo {
+                    name: "blyss-evidence".into(),
+                    version: "0.0.0-test".into(),
+                },
+                started_at: "2024-01-15T00:00:00Z".into(),
+                finished_at: "2024-01-15T00:00:01Z".into(),
+                warnings: vec!["a warning".into()],
+                members: vec![MemberInfo {
+                    path: "evidence/attestation.json".into(),
+                    size: 5,
+                    sha256: "22".repeat(32),
+                    source: "https://example.test/attestation".into(),
+                    http_status: Some(200),
+                    fetched_at: "2024-01-15T00:00:00Z".into(),
+                }],
+            },
+            signer: SignerInfo {
+                fingerprint: Some("33".repeat(32)),
+                pinned: true,
+            },
+            trust: TrustInfo {
+                name: "t".into(),
+                version: "1".into(),
+                digest: "44".repeat(32),
+                production: true,
+                anchors: vec![crate::trust::AnchorInfo {
+                    role: "amd.milan.ark".into(),
+                    name: "CN=ARK-Milan".into(),
+                    sha256: "55".repeat(32),
+                }],
+            },
+            protocol: ProtocolInfo {
+                id: "v0.0.1".into(),
+                title: "Protocol".into(),
+                origin: "embedded".into(),
+                digest: "66".repeat(32),
+            },
+            scope: "full".into(),
+            evaluation_time: "2024-01-15T00:00:00Z".into(),
+            evaluation_time_source: "bundle".into(),
+            audit_time: "2024-02-01T00:00:00Z".into(),
+            redacted: true,
+            facts: [("x.y".to_string(), serde_json::json!("value"))]
+                .into_iter()
+                .collect(),
+            families: summarize_families(&checks),
+            verdict: VerdictInfo {
+                status: Verdict::Pass,
+                label: "PASS".into(),
+                non_production_trust: false,
+                failed_required: vec!["none.really".into()],
+                warnings: 1,
+            },
+            checks,
+        }
+    }
+
+    const TOKEN: &str = "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";
+
+    /// Puts the token into every string of the serialised report except the
+    /// enumerations (`status` keys), then checks that [`Report::redact`]
+    /// removes all of them: a string field added to the model and forgotten
+    /// in `redact` makes this test fail.
+    #[test]
+    fn redact_reaches_every_string_field() {
+        fn poison(v: &mut serde_json::Value, key: &str) {
+            match v {
+                serde_json::Value::String(s) if key != "status" => {
+                    *s = format!("{s} TOKEN={TOKEN}")
+                }
+                serde_json::Value::Array(a) => a.iter_mut().for_each(|x| poison(x, key)),
+                serde_json::Value::Object(o) => o.iter_mut().for_each(|(k, x)| poison(x, k)),
+                _ => {}
+            }
+        }
+        let mut v = serde_json::to_value(sample_report()).unwrap();
+        poison(&mut v, "");
+        let mut r: Report = serde_json::from_value(v).unwrap();
+        assert!(r.to_json().contains(TOKEN));
+        r.redact(&Redactor::new());
+        let json = r.to_json();
+        assert!(!json.contains("RIEwTrIwstrpx"), "{json}");
+        assert!(json.contains("TOKEN=hf_R…[redacted]"));
+    }
+
+    #[test]
+    fn disabled_redactor_leaves_report_unchanged() {
+        let mut r = sample_report();
+        r.checks[0].summary = format!("t={TOKEN}");
+        let before = r.clone();
+        r.redact(&Redactor::disabled());
+        assert_eq!(r, before);
+    }
+
+    #[test]
+    fn from_json_round_trips_and_rejects_other_schema_versions() {
+        let r = sample_report();
+        assert_eq!(Report::from_json(r.to_json().as_bytes()).unwrap(), r);
+        let mut v = serde_json::to_value(&r).unwrap();
+        v["schema_version"] = 2.into();
+        let err = Report::from_json(v.to_string().as_bytes()).unwrap_err();
+        assert!(err.contains("schema_version 2"), "{err}");
     }
 }

@@ -6,6 +6,7 @@ use crate::checks::Status;
 
 /// Renders the summary. `verbose` adds every check with expected/actual.
 pub fn render(r: &Report, verbose: bool) -> String {
+    let r = &r.scrubbed();
     let mut out = String::new();
     if !r.trust.production {
         out.push_str(&format!(
@@ -40,12 +41,19 @@ pub fn render(r: &Report, verbose: bool) -> String {
                     req,
                     c.summary
                 ));
-                if c.status != Status::Pass || verbose {
-                    if let Some(e) = &c.expected {
-                        out.push_str(&format!("        expected: {e}\n"));
+                if let Some(e) = &c.expected {
+                    out.push_str(&format!("        expected: {e}\n"));
+                }
+                if let Some(a) = &c.actual {
+                    out.push_str(&format!("        actual:   {a}\n"));
+                }
+                // What a reviewer needs to follow up a result that is not a pass.
+                if matches!(c.status, Status::Fail | Status::Warn) {
+                    if !c.evidence.is_empty() {
+                        out.push_str(&format!("        evidence: {}\n", c.evidence.join(", ")));
                     }
-                    if let Some(a) = &c.actual {
-                        out.push_str(&format!("        actual:   {a}\n"));
+                    if !c.spec.is_empty() {
+                        out.push_str(&format!("        spec:     {}\n", c.spec));
                     }
                 }
             }
@@ -53,4 +61,38 @@ pub fn render(r: &Report, verbose: bool) -> String {
     }
     out.push_str(&format!("verdict: {}\n", r.verdict.label));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::sample_report;
+
+    #[test]
+    fn summary_has_one_line_per_family_and_the_verdict() {
+        let r = sample_report();
+        let out = render(&r, false);
+        for f in &r.families {
+            assert!(out.contains(&format!("{}: ", f.title)), "{out}");
+        }
+        assert!(out.ends_with("verdict: PASS\n"), "{out}");
+        assert!(!out.contains("expected:"), "details only with -v");
+    }
+
+    #[test]
+    fn verbose_shows_expected_actual_and_follow_up_for_warnings() {
+        let r = sample_report();
+        let out = render(&r, true);
+        assert!(out.contains("expected: "), "{out}");
+        assert!(out.contains("evidence: evidence/attestation.json, envelope.dsse.json"));
+        assert!(out.contains("spec:     spec §1"));
+    }
+
+    #[test]
+    fn non_production_trust_is_the_first_line() {
+        let mut r = sample_report();
+        r.trust.production = false;
+        let out = render(&r, false);
+        assert!(out.starts_with("⚠️  NON-PRODUCTION TRUST SET"), "{out}");
+    }
 }

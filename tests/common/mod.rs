@@ -5,5 +5,7 @@
 pub mod ct_logs;
 pub mod gpu;
 pub mod measure;
+pub mod registry;
 pub mod snp;
+pub mod report;
 pub mod world;

@@ -340,6 +340,12 @@ pub enum Fault {
     /// Accept the connection and say nothing for this long (a stalled
     /// server), then close.
     Stall(Duration),
+    /// Serve the normal body gzip-encoded (`Content-Encoding: gzip`) when
+    /// the request accepts gzip; 406 otherwise.
+    Gzip,
+    /// Serve `bytes` zero bytes gzip-encoded (a small body that inflates
+    /// beyond caps).
+    GzipBomb { bytes: usize },
 }
 
 #[derive(Debug, Clone)]
@@ -355,6 +361,7 @@ struct State {
     routes: Mutex<Vec<(String, bool, Handler)>>,
     faults: Mutex<Vec<Rule>>,
     hits: Mutex<Vec<String>>,
+    requests: Mutex<Vec<HttpRequest>>,
     stop: AtomicBool,
     connections: AtomicUsize,
 }
@@ -376,6 +383,7 @@ impl Server {
             routes: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
             hits: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
         });
@@ -504,6 +512,11 @@ impl Server {
             .filter(|h| h.starts_with(prefix))
             .cloned()
             .collect()
+    }
+
+    /// Every request received (method, path, query, headers), in order.
+    pub fn requests(&self) -> Vec<HttpRequest> {
+        self.state.requests.lock().unwrap().clone()
     }
 
     /// TCP connections accepted so far.
@@ -636,6 +649,7 @@ impl Finish for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {
 
 fn serve_conn<S: Finish>(mut s: S, st: &State) {
     let Some(req) = read_head(&mut s) else { return };
+    st.requests.lock().unwrap().push(req.clone());
     st.hits.lock().unwrap().push(if req.query.is_empty() {
         req.path.clone()
     } else {
@@ -739,6 +753,31 @@ fn serve_conn<S: Finish>(mut s: S, st: &State) {
             headers.push(("Content-Type".into(), ct));
             write_head(&mut s, resp.status, &headers, Some(resp.body.len()));
             let _ = s.write_all(&resp.body);
+            s.finish();
+        }
+        Some(Fault::Gzip) | Some(Fault::GzipBomb { .. }) => {
+            let accepts = req
+                .headers
+                .get("accept-encoding")
+                .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+            if !accepts {
+                let body = "gzip only";
+                write_head(&mut s, 406, &[], Some(body.len()));
+                let _ = s.write_all(body.as_bytes());
+                s.finish();
+                return;
+            }
+            let plain = match &fault {
+                Some(Fault::GzipBomb { bytes }) => vec![0u8; *bytes],
+                _ => resp.body.clone(),
+            };
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            enc.write_all(&plain).unwrap();
+            let gz = enc.finish().unwrap();
+            let mut headers = resp.headers.clone();
+            headers.push(("Content-Encoding".into(), "gzip".into()));
+            write_head(&mut s, resp.status, &headers, Some(gz.len()));
+            let _ = s.write_all(&gz);
             s.finish();
         }
         Some(Fault::Body(b)) => {
@@ -1051,6 +1090,10 @@ pub fn options(w: &World, protocol: &str) -> blyss_evidence::collect::CollectOpt
     o.protocol = protocol.into();
     o.kds_url = w.kds.url();
     o.log_list_url = Some(w.ct.list_url.clone());
+    // No registry in this world (the real Blyss images cannot be served):
+    // never reach out to Docker Hub from a test. Registry collection is
+    // tested against a real registry in tests/images_*.rs.
+    o.images = false;
     o.ct_merge_wait = D::from_secs(3);
     o.http.connect_timeout = D::from_secs(2);
     o.http.read_timeout = D::from_secs(2);
@@ -1069,4 +1112,218 @@ pub fn options(w: &World, protocol: &str) -> blyss_evidence::collect::CollectOpt
 /// The world's trust set (loaded from its trust file).
 pub fn trust(w: &World) -> blyss_evidence::trust::TrustSet {
     blyss_evidence::trust::TrustSet::load(&w.trust_file()).unwrap()
+}
+
+/// Builds a Blyss-shaped `attestation.json` from raw report bytes: the
+/// inverse of the library's document parser (field order = ABI order).
+pub fn document_json(
+    report: &[u8; 1184],
+    vcek_der: &[u8],
+    launch: Option<(&str, u32)>,
+    gpu: Option<serde_json::Value>,
+    fingerprint: Option<String>,
+) -> Vec<u8> {
+    use base64::Engine;
+    use serde_json::{Map, Value};
+    struct R<'a> {
+        b: &'a [u8],
+        off: usize,
+    }
+    impl R<'_> {
+        fn uint(&mut self, n: usize) -> Value {
+            let mut v = [0u8; 8];
+            v[..n].copy_from_slice(&self.b[self.off..self.off + n]);
+            self.off += n;
+            Value::from(u64::from_le_bytes(v))
+        }
+        fn arr(&mut self, n: usize) -> Value {
+            let a: Vec<Value> = self.b[self.off..self.off + n]
+                .iter()
+                .map(|x| Value::from(*x))
+                .collect();
+            self.off += n;
+            Value::Array(a)
+        }
+        fn tcb(&mut self) -> Value {
+            let mut m = Map::new();
+            m.insert("bootloader".into(), self.uint(1));
+            m.insert("tee".into(), self.uint(1));
+            m.insert("_reserved".into(), self.arr(4));
+            m.insert("snp".into(), self.uint(1));
+            m.insert("microcode".into(), self.uint(1));
+            Value::Object(m)
+        }
+    }
+    let mut r = R { b: report, off: 0 };
+    let mut c = Map::new();
+    let mut put = |k: &str, v: Value| {
+        c.insert(k.into(), v);
+    };
+    put("version", r.uint(4));
+    put("guest_svn", r.uint(4));
+    put("policy", r.uint(8));
+    put("family_id", r.arr(16));
+    put("image_id", r.arr(16));
+    put("vmpl", r.uint(4));
+    put("sig_algo", r.uint(4));
+    put("current_tcb", r.tcb());
+    put("plat_info", r.uint(8));
+    put("_author_key_en", r.uint(4));
+    put("_reserved_0", r.uint(4));
+    put("report_data", r.arr(64));
+    put("measurement", r.arr(48));
+    put("host_data", r.arr(32));
+    put("id_key_digest", r.arr(48));
+    put("author_key_digest", r.arr(48));
+    put("report_id", r.arr(32));
+    put("report_id_ma", r.arr(32));
+    put("reported_tcb", r.tcb());
+    put("_reserved_1", r.arr(24));
+    put("chip_id", r.arr(64));
+    put("committed_tcb", r.tcb());
+    for k in [
+        "current_build",
+        "current_minor",
+        "current_major",
+        "_reserved_2",
+        "committed_build",
+        "committed_minor",
+        "committed_major",
+        "_reserved_3",
+    ] {
+        put(k, r.uint(1));
+    }
+    put("launch_tcb", r.tcb());
+    put("_reserved_4", r.arr(168));
+    let mut sig = Map::new();
+    sig.insert("r".into(), r.arr(72));
+    sig.insert("s".into(), r.arr(72));
+    sig.insert("_reserved".into(), r.arr(368));
+    put("signature", Value::Object(sig));
+    assert_eq!(r.off, 1184);
+    put(
+        "vcek",
+        Value::from(base64::engine::general_purpose::STANDARD_NO_PAD.encode(vcek_der)),
+    );
+    if let Some((cli, n)) = launch {
+        put(
+            "launch",
+            serde_json::json!({"kernel_cli": cli, "num_vcpus": n}),
+        );
+    }
+    let mut d = Map::new();
+    if let Some(fp) = fingerprint {
+        d.insert("cert_sha256_fingerprint".into(), Value::from(fp));
+    }
+    d.insert("cpu_attestation".into(), Value::Object(c));
+    if let Some(g) = gpu {
+        d.insert("gpu_attestation".into(), g);
+    }
+    serde_json::to_vec(&Value::Object(d)).unwrap()
+}
+
+/// The committed TEST-ONLY synthetic SEV-SNP platform (loaded once).
+pub fn platform() -> &'static blyss_evidence::evidence::amd::testing::TestPlatform {
+    static P: std::sync::OnceLock<blyss_evidence::evidence::amd::testing::TestPlatform> =
+        std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/synthetic");
+        blyss_evidence::evidence::amd::testing::TestPlatform::load(&dir).unwrap()
+    })
+}
+
+/// The launch digest our measurement engine computes for `protocol`'s
+/// pinned firmware descriptor, kernel and initrd, `kernel_cli` (as
+/// published) and `vcpus`.
+pub fn expected_measurement(protocol: &str, kernel_cli: &str, vcpus: u32) -> [u8; 48] {
+    use blyss_evidence::checks::measurement::MeasurementSection;
+    use blyss_evidence::measure::{self, cmdline_hash, KernelHashes, LaunchParams};
+    let p = blyss_evidence::protocol::Protocol::load(protocol).unwrap();
+    let sec: MeasurementSection = p.section("measurement").unwrap().unwrap();
+    let mut cli = kernel_cli.to_string();
+    for r in &sec.cmdline_remove {
+        cli = cli.replace(r.as_str(), "");
+    }
+    let h32 = |s: &str| -> [u8; 32] { hex::decode(s).unwrap().try_into().unwrap() };
+    let hashes = KernelHashes {
+        kernel: h32(&sec.kernel_sha256),
+        initrd: h32(&sec.initrd_sha256),
+        cmdline: cmdline_hash(&cli),
+    };
+    let params = LaunchParams {
+        vcpus,
+        vcpu_type: sec.vcpu_type,
+        vmm: sec.vmm,
+        guest_features: sec.guest_features.0,
+        vmsa_fpu: sec.vmsa_fpu,
+    };
+    measure::measure(&sec.firmware, Some(&hashes), &params)
+        .unwrap()
+        .digest
+}
+
+/// The real January 2024 Blyss document (its launch parameters are reused
+/// by the synthetic documents).
+pub const BLYSS_DOC_2024: &[u8] = include_bytes!("../../fixtures/blyss/attestation-2024-01.json");
+
+impl World {
+    /// Serves a TEST-ONLY synthetic Genoa document bound to `cert` (usually
+    /// `self.enclave_cert`): REPORT_DATA = sha256(cert) ‖ 0³², MEASUREMENT =
+    /// our engine's digest for `protocol` with the real Blyss command line
+    /// and vCPU count, signed by the synthetic VCEK; the KDS look-alike
+    /// serves the synthetic chain, CRL and VCEK, and the trust file gets the
+    /// synthetic roots. Returns the document bytes.
+    pub fn serve_synthetic(&self, protocol: &str, cert: &Issued) -> Vec<u8> {
+        self.serve_synthetic_for(
+            blyss_evidence::evidence::amd::Product::Genoa,
+            protocol,
+            cert,
+        )
+    }
+
+    /// [`World::serve_synthetic`] for any product line (Turin: report v3
+    /// with CPUID, 8-byte hwID, fmcSPL in the VCEK URL).
+    pub fn serve_synthetic_for(
+        &self,
+        product: blyss_evidence::evidence::amd::Product,
+        protocol: &str,
+        cert: &Issued,
+    ) -> Vec<u8> {
+        let real =
+            blyss_evidence::evidence::attestation::AttestationDocument::parse_json(BLYSS_DOC_2024)
+                .unwrap();
+        let launch = real.launch.clone().unwrap();
+        let p = platform();
+        let mut report = p.report_template(product);
+        report[0x50..0x70].copy_from_slice(&cert.sha256());
+        report[0x90..0xC0].copy_from_slice(&expected_measurement(
+            protocol,
+            &launch.kernel_cli,
+            launch.num_vcpus,
+        ));
+        p.sign(product, &mut report);
+        let t = p.product(product);
+        // No GPU evidence: the synthetic platform has no GPU (the real
+        // H100 evidence's RIM signers have expired since 2024).
+        let doc = document_json(
+            &report,
+            &t.vcek_der,
+            Some((&launch.kernel_cli, launch.num_vcpus)),
+            None,
+            Some(cert.sha256_hex()),
+        );
+        let name = product.name();
+        let crl =
+            std::fs::read(p.dir.join(format!("test-{}-crl.der", name.to_lowercase()))).unwrap();
+        let c = kds_content_for(
+            &doc,
+            name,
+            pem_chain(&[&t.ask_der, &t.ark_der]),
+            crl,
+            t.vcek_der.clone(),
+        );
+        self.serve_document(doc.clone());
+        self.serve_kds(&c, &t.ark_der, &t.ask_der);
+        doc
+    }
 }
