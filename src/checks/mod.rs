@@ -301,9 +301,24 @@ pub fn run_all(ctx: &Context) -> Vec<CheckResult> {
         }
         results.extend(r);
     }
-    // Fail closed: a required check that produced no result is a failure.
+    // Fail closed: a required check that produced no result is a failure,
+    // and so is a required family (`fam.*`) that produced no result at all.
     for id in ctx.protocol.required_checks() {
-        if !id.ends_with(".*") && !results.iter().any(|r| &r.id == id) {
+        if let Some(fam) = id.strip_suffix(".*") {
+            if !results.iter().any(|r| r.family == fam) {
+                let rid = format!("{fam}.family-ran");
+                let mut r = CheckResult::fail(
+                    &rid,
+                    "Required family produced no result",
+                    format!("the protocol requires {id} but no {fam} check produced a result"),
+                )
+                .spec("blyss-evidence: fail closed");
+                r.required = true;
+                results.push(r);
+            }
+            continue;
+        }
+        if !results.iter().any(|r| &r.id == id) {
             let mut r = CheckResult::fail(
                 id,
                 "Required check produced no result",
@@ -354,4 +369,56 @@ pub fn worst(results: &[&CheckResult]) -> Status {
         };
     }
     worst
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx_run(required: &str) -> Vec<CheckResult> {
+        let bundle = crate::bundle::Bundle::from_bytes(
+            include_bytes!("../../fixtures/bundles/blyss-2024-01.zip"),
+            "b.zip",
+        )
+        .unwrap();
+        let text = format!(
+            r#"{{"schema":"blyss-evidence.protocol/v1","id":"t","title":"t","source":"t","required_checks":[{required}]}}"#
+        );
+        let protocol = Protocol::parse(text.as_bytes(), "t").unwrap();
+        let trust = TrustSet::production();
+        let doc = crate::audit::attestation_of(&bundle);
+        let options = AuditOptions::default();
+        let ctx = Context {
+            bundle: &bundle,
+            doc: &doc,
+            protocol: &protocol,
+            trust: &trust,
+            options: &options,
+            eval_time: bundle.collected_at().unwrap(),
+        };
+        run_all(&ctx)
+    }
+
+    #[test]
+    fn required_id_without_result_is_a_synthetic_failure() {
+        let r = ctx_run(r#""bundle.no-such-check""#);
+        let f = r.iter().find(|c| c.id == "bundle.no-such-check").unwrap();
+        assert_eq!(f.status, Status::Fail);
+        assert!(f.required);
+        assert_eq!(verdict(&r), Verdict::Fail);
+    }
+
+    #[test]
+    fn required_family_without_any_result_is_a_synthetic_failure() {
+        let r = ctx_run(r#""nosuchfamily.*""#);
+        let f = r
+            .iter()
+            .find(|c| c.id == "nosuchfamily.family-ran")
+            .unwrap();
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(verdict(&r), Verdict::Fail);
+        // A family that did run satisfies its wildcard.
+        let r = ctx_run(r#""bundle.*""#);
+        assert!(!r.iter().any(|c| c.id.ends_with(".family-ran")));
+    }
 }

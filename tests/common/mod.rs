@@ -6,6 +6,6 @@ pub mod ct_logs;
 pub mod gpu;
 pub mod measure;
 pub mod registry;
-pub mod snp;
 pub mod report;
+pub mod snp;
 pub mod world;
