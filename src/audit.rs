@@ -106,7 +106,10 @@ pub fn audit(
             MemberInfo {
                 path: m.path.clone(),
                 size: data.map(|d| d.len() as u64).unwrap_or(0),
-                sha256: data.map(crate::util::sha256_hex).unwrap_or_default(),
+                sha256: bundle
+                    .member_sha256(&m.path)
+                    .map(str::to_string)
+                    .unwrap_or_default(),
                 source: m.source.clone(),
                 http_status: m.http_status,
                 fetched_at: m.fetched_at.clone(),

@@ -78,6 +78,47 @@ pub fn write_atomic(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> 
     Ok(())
 }
 
+/// Memo of signature verifications within one process.
+///
+/// One audit verifies some signatures several times (the AMD ASK is checked
+/// once per candidate product line and again for the chain; NVIDIA's CoRIM
+/// intermediates sign both RIMs), and public-key verification dominates the
+/// audit's run time. A verification is a pure function of the algorithm, the
+/// key, the message and the signature, so its outcome is remembered under
+/// SHA-256 over all four (length-prefixed, so no two different inputs share
+/// a key). Only the yes/no outcome is stored; callers build their own error
+/// messages. The memo is bounded and simply cleared when full.
+pub fn memo_verify(
+    alg: &str,
+    key: &[u8],
+    msg: &[u8],
+    sig: &[u8],
+    verify: impl FnOnce() -> bool,
+) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    const MAX_ENTRIES: usize = 4096;
+    static MEMO: OnceLock<Mutex<HashMap<[u8; 32], bool>>> = OnceLock::new();
+    let mut h = Sha256::new();
+    for part in [alg.as_bytes(), key, msg, sig] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    let id: [u8; 32] = h.finalize().into();
+    let memo = MEMO.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(ok) = memo.lock().ok().and_then(|m| m.get(&id).copied()) {
+        return ok;
+    }
+    let ok = verify();
+    if let Ok(mut m) = memo.lock() {
+        if m.len() >= MAX_ENTRIES {
+            m.clear();
+        }
+        m.insert(id, ok);
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +134,27 @@ mod tests {
     fn fmt_time_is_utc_seconds() {
         let t = parse_time("2024-01-10T12:34:56.789+02:00").unwrap();
         assert_eq!(fmt_time(t), "2024-01-10T10:34:56Z");
+    }
+
+    #[test]
+    fn memo_verify_remembers_each_outcome_under_all_four_inputs() {
+        let calls = std::cell::Cell::new(0);
+        let v = |ok: bool| {
+            calls.set(calls.get() + 1);
+            ok
+        };
+        // A unique algorithm tag keeps this test independent of others.
+        let alg = "test-memo-verify";
+        assert!(!memo_verify(alg, b"k", b"m", b"s", || v(false)));
+        // Remembered: the closure is not consulted again, the outcome stays.
+        assert!(!memo_verify(alg, b"k", b"m", b"s", || v(true)));
+        assert_eq!(calls.get(), 1);
+        // Any other input is a different verification.
+        assert!(memo_verify(alg, b"k", b"m", b"t", || v(true)));
+        assert!(memo_verify(alg, b"k", b"mm", b"s", || v(true)));
+        // Length prefixes: moving a byte between fields is not the same input.
+        assert!(!memo_verify(alg, b"km", b"", b"s", || v(false)));
+        assert!(memo_verify(alg, b"k", b"m", b"s2", || v(true)));
+        assert_eq!(calls.get(), 5);
     }
 }

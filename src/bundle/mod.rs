@@ -96,6 +96,10 @@ pub struct Bundle {
     pub file_name: String,
     /// Size of the zip file in bytes.
     pub size: u64,
+    /// sha256 of every member, computed once on first use (the integrity
+    /// check and the report's manifest both need them; members are
+    /// immutable once read, so the cache cannot go stale).
+    digests: std::sync::OnceLock<BTreeMap<String, String>>,
 }
 
 impl Bundle {
@@ -231,7 +235,21 @@ impl Bundle {
             sha256: crate::util::sha256_hex(bytes),
             file_name: file_name.to_string(),
             size: bytes.len() as u64,
+            digests: std::sync::OnceLock::new(),
         })
+    }
+
+    /// sha256 (lower-case hex) of a member's bytes, `None` if absent.
+    pub fn member_sha256(&self, path: &str) -> Option<&str> {
+        self.digests
+            .get_or_init(|| {
+                self.members
+                    .iter()
+                    .map(|(p, b)| (p.clone(), crate::util::sha256_hex(b)))
+                    .collect()
+            })
+            .get(path)
+            .map(String::as_str)
     }
 
     /// Bytes of a member (full path inside the zip).

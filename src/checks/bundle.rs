@@ -137,18 +137,17 @@ fn integrity(ctx: &Context) -> CheckResult {
         problems.push("the statement lists a member twice".to_string());
     }
     for s in &b.statement.subject {
-        match b.member(&s.name) {
+        match b.member_sha256(&s.name) {
             None => {
                 problems.push(format!("{} is listed but missing", s.name));
                 altered.push(s.name.clone());
             }
-            Some(bytes) => {
-                let d = crate::util::sha256_hex(bytes);
+            Some(d) => {
                 if d != s.digest.sha256 {
                     problems.push(format!(
                         "{} was altered (sha256 {} ≠ signed {})",
                         s.name,
-                        crate::util::short_hex(&d),
+                        crate::util::short_hex(d),
                         crate::util::short_hex(&s.digest.sha256)
                     ));
                     altered.push(s.name.clone());

@@ -447,27 +447,40 @@ impl Env<'_> {
         }
         let mut results = Vec::new();
 
-        // Device chain.
-        let chain = g.cert_chain.clone().and_then(|c| {
-            certs::verify_chain(
-                &c,
-                &self.ctx.trust.nvidia_device_roots,
-                LeafUse::DigitalSignature,
-            )
+        // The RIMs (two XML signatures and their chains) are verified on a
+        // second thread while this one verifies the device chain and the
+        // SPDM signature: the two halves are independent, and each is a
+        // handful of P-384 verifications.
+        let (chain, (spdm_ok, spdm_result), rims) = std::thread::scope(|s| {
+            let rims = s.spawn(|| {
+                [
+                    self.rim(RimKind::Driver, &g.driver_rim),
+                    self.rim(RimKind::Vbios, &g.vbios_rim),
+                ]
+            });
+            let chain = g.cert_chain.clone().and_then(|c| {
+                certs::verify_chain(
+                    &c,
+                    &self.ctx.trust.nvidia_device_roots,
+                    LeafUse::DigitalSignature,
+                )
+            });
+            let spdm = self.spdm(g);
+            let rims = rims
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (chain, spdm, rims)
         });
+
+        // Device chain.
         let (chain_ok, device_id, chain_result) = self.device_chain(g, &chain);
         results.push(chain_result);
 
         // SPDM signature.
-        let (spdm_ok, spdm_result) = self.spdm(g);
         results.insert(0, spdm_result);
         let spdm_auth = spdm_ok && chain_ok;
 
         // RIMs.
-        let rims = [
-            self.rim(RimKind::Driver, &g.driver_rim),
-            self.rim(RimKind::Vbios, &g.vbios_rim),
-        ];
         results.push(self.rim_result(g, &rims));
         let rims_auth = rims.iter().all(|r| r.ok);
 

@@ -606,8 +606,19 @@ pub fn verify_pss(key: &rsa::RsaPublicKey, msg: &[u8], sig: &[u8]) -> Result<(),
     use signature::Verifier;
     let vk = rsa::pss::VerifyingKey::<sha2::Sha384>::new_with_salt_len(key.clone(), 48);
     let s = rsa::pss::Signature::try_from(sig).map_err(|e| format!("signature value: {e}"))?;
-    vk.verify(msg, &s)
-        .map_err(|_| "RSASSA-PSS signature does not verify".to_string())
+    use rsa::traits::PublicKeyParts;
+    // Memo key: len(n) || n || e (the length prefix keeps it unambiguous).
+    let n = key.n().to_bytes_be();
+    let mut k = (n.len() as u64).to_be_bytes().to_vec();
+    k.extend_from_slice(&n);
+    k.extend_from_slice(&key.e().to_bytes_be());
+    if crate::util::memo_verify("rsassa-pss-sha384-salt48", &k, msg, sig, || {
+        vk.verify(msg, &s).is_ok()
+    }) {
+        Ok(())
+    } else {
+        Err("RSASSA-PSS signature does not verify".to_string())
+    }
 }
 
 /// Checks that `child_der` is signed by `parent`: the outer and inner
@@ -951,7 +962,9 @@ pub struct ProductFinding {
     pub issuer_cn: Option<String>,
     /// The VCEK `productName` extension as found.
     pub product_name: Option<String>,
-    /// Products whose trusted ASK key verifies the VCEK signature.
+    /// Products whose trusted ASK key verifies the VCEK signature. Every
+    /// trusted ASK is tried (not only the one the VCEK names as issuer), so
+    /// that a mislabelled VCEK is reported with the ASK that really signed it.
     pub by_signature: Vec<Product>,
 }
 

@@ -297,7 +297,8 @@ pub fn verify_chain(
 fn verify_signature(child: &CertInfo, parent: &CertInfo) -> Result<(), String> {
     use p384::ecdsa::signature::Verifier;
     use p384::pkcs8::DecodePublicKey;
-    let key = p384::ecdsa::VerifyingKey::from_public_key_der(&parent.spki_der()?)
+    let spki = parent.spki_der()?;
+    let key = p384::ecdsa::VerifyingKey::from_public_key_der(&spki)
         .map_err(|e| format!("issuer key is not P-384: {e}"))?;
     let sig_bytes = child
         .cert
@@ -311,12 +312,17 @@ fn verify_signature(child: &CertInfo, parent: &CertInfo) -> Result<(), String> {
         .tbs_certificate
         .to_der()
         .map_err(|e| e.to_string())?;
-    key.verify(&tbs, &sig).map_err(|_| {
-        format!(
+    let ok = crate::util::memo_verify("ecdsa-p384-sha384", &spki, &tbs, sig_bytes, || {
+        key.verify(&tbs, &sig).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
             "signature does not verify with the key of {}",
             parent.subject
-        )
-    })
+        ))
+    }
 }
 
 /// Decodes one PEM certificate (exactly one block, label CERTIFICATE).
