@@ -48,6 +48,50 @@ fn audit_shows_snp_measurement_passing_from_the_pinned_descriptor() {
 }
 
 #[test]
+fn offline_import_with_firmware_makes_the_audit_measure_from_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("with-firmware.zip");
+    let key = root().join("fixtures/keys/fixture-collector.key");
+    bin()
+        .args(["collect", "--attestation"])
+        .arg(root().join("fixtures/blyss/attestation-2024-01.json"))
+        .args(["--protocol", "v0.0.1", "--key"])
+        .arg(&key)
+        .arg("--firmware")
+        .arg(firmware_path())
+        .arg("-o")
+        .arg(&bundle)
+        .assert()
+        .code(0);
+    bin()
+        .arg("audit")
+        .arg(&bundle)
+        .args(["--protocol", "v0.0.1", "--scope", "attestation", "-v"])
+        .assert()
+        .stdout(predicate::str::contains(
+            "snp.measurement — 1ee2a500…3704131a == 1ee2a500…3704131a (firmware image",
+        ))
+        .stdout(predicate::str::contains("snp.firmware-image"));
+}
+
+#[test]
+fn offline_import_refuses_a_firmware_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("b.zip");
+    bin()
+        .args(["collect", "--attestation"])
+        .arg(root().join("fixtures/blyss/attestation-2024-01.json"))
+        .args(["--firmware", "https://example.invalid/OVMF.fd", "--key"])
+        .arg(root().join("fixtures/keys/fixture-collector.key"))
+        .arg("-o")
+        .arg(&bundle)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("local firmware files only"));
+    assert!(!bundle.exists());
+}
+
+#[test]
 fn firmware_describe_prints_the_pinned_descriptor() {
     let out = bin()
         .arg("firmware")

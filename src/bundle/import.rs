@@ -16,6 +16,10 @@ pub struct ImportRequest<'a> {
     pub report: Option<&'a Path>,
     pub vcek: Option<&'a Path>,
     pub from_dir: Option<&'a Path>,
+    /// Local firmware images, each added as `evidence/firmware/<file name>`
+    /// (the audit checks it against the protocol's pinned sha256 and
+    /// descriptor, and recomputes the measurement from it).
+    pub firmware: Vec<&'a Path>,
 }
 
 fn read(p: &Path) -> Result<Vec<u8>, BundleError> {
@@ -61,6 +65,13 @@ pub fn import_into(
                 "--report and --vcek go together".into(),
             ))
         }
+    }
+    for f in &req.firmware {
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| BundleError::BadMemberPath(f.display().to_string()))?;
+        b.add(&format!("firmware/{name}"), read(f)?, Source::file(at))?;
     }
     Ok(())
 }

@@ -63,7 +63,8 @@ pub struct NetArgs {
     /// (Milan, Genoa, Turin), e.g. `--amd-product Genoa`.
     #[arg(long, value_name = "NAME")]
     pub amd_product: Option<String>,
-    /// Firmware image to include as evidence/firmware/<name>: a local path or an http(s) URL;
+    /// Firmware image to include as evidence/firmware/<name>: a local path or an http(s) URL
+    /// (an offline import takes local paths only);
     /// repeatable, e.g. `--firmware OVMF_v0.0.1.fd`.
     #[arg(long, value_name = "PATH|URL")]
     pub firmware: Vec<String>,
@@ -260,6 +261,9 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
             bail!("give either a URL (online collection) or import files, not both");
         }
         blyss_evidence::protocol::Protocol::load(&a.protocol)?;
+        if let Some(u) = a.net.firmware.iter().find(|f| f.contains("://")) {
+            bail!("--firmware {u}: an offline import takes local firmware files only");
+        }
         let key = signing_key(a.key.as_ref())?;
         let at = blyss_evidence::util::now();
         let mut b = BundleBuilder::new(a.target.as_deref().unwrap_or("file"), &a.protocol, at);
@@ -270,6 +274,7 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
                 report: a.report.as_deref(),
                 vcek: a.vcek.as_deref(),
                 from_dir: a.from_dir.as_deref(),
+                firmware: a.net.firmware.iter().map(std::path::Path::new).collect(),
             },
             at,
         )?;
