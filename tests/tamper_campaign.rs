@@ -41,6 +41,8 @@
 //! * `swap` — an evidence member replaced by the same member of another base
 //!   bundle, re-sealed (every member, both ways, between the real bundles and
 //!   between each of them and the synthetic one);
+//! * `swap-sibling` — two members of the same directory of the synthetic
+//!   bundle exchanged, re-sealed (every pair);
 //! * `unsealed` — a flip in an evidence member *without* re-sealing;
 //! * `zip-flip`, `zip-truncate` — damage to the zip file itself.
 //!
@@ -818,6 +820,39 @@ fn swaps(targets: &[Base], donors: &[Base], t: &mut Tally) {
     }
 }
 
+/// Every pair of different sibling members of a base (same directory:
+/// the two TLS certificates, image blobs, one CT log's responses, the AMD
+/// files) exchanged, re-sealed (deterministic).
+#[cfg(feature = "collect")]
+fn sibling_swaps(base: &Base, t: &mut Tally) {
+    let members = base.bundle.members();
+    let dir = |p: &str| p.rsplit_once('/').map(|(d, _)| d.to_string());
+    for (a, da) in members {
+        for (b, db) in members.range::<String, _>((
+            std::ops::Bound::Excluded(a.clone()),
+            std::ops::Bound::Unbounded,
+        )) {
+            if dir(a) != dir(b) || da == db {
+                continue;
+            }
+            let mut m = members.clone();
+            m.insert(a.clone(), db.clone());
+            m.insert(b.clone(), da.clone());
+            let zip = base.reseal(&m);
+            let mutant = Mutant {
+                kind: "swap-sibling",
+                member: Some(a),
+                flip: None,
+                locus: None,
+                same_entries: false,
+                cut_whitespace: false,
+            };
+            let what = format!("swap-sibling {a} <-> {b} in {}", base.name);
+            judge(t, base, &zip, &mutant, &what);
+        }
+    }
+}
+
 const KINDS: &[(&str, usize)] = &[
     ("flip", 70),
     ("truncate", 6),
@@ -1059,6 +1094,8 @@ fn no_mutation_of_the_full_synthetic_bundle_audits_as_pass() {
     // Members swapped both ways between the synthetic and the real bundles.
     swaps(&syn, &real, &mut t);
     swaps(&real, &syn, &mut t);
+    // And sibling members of the synthetic bundle exchanged.
+    sibling_swaps(&syn[0], &mut t);
     campaign(&syn, n, SEED ^ 0x5717_4e71, &mut t);
     t.print("(full synthetic bundle, test trust set)");
     assert!(t.total >= n);
