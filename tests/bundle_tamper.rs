@@ -424,3 +424,21 @@ fn too_many_entries_are_rejected() {
     let e = Bundle::from_bytes(&z, "t").unwrap_err();
     assert!(matches!(e, BundleError::TooManyEntries(10_001)), "{e}");
 }
+
+#[test]
+fn non_utf8_byte_inside_a_secret_name_fails_without_panic() {
+    // Caught by the tamper campaign (tests/tamper_campaign.rs): a byte of
+    // attestation.json flipped to a non-UTF-8 value inside `NAME=` made the
+    // redactor slice the (lossily decoded) document inside U+FFFD and panic.
+    let mut e = entries(REAL);
+    let path = "evidence/attestation.json";
+    let doc = e.get_mut(path).unwrap();
+    let at = doc
+        .windows(23)
+        .position(|w| w == b"HUGGING_FACE_HUB_TOKEN=")
+        .unwrap();
+    doc[at + 3] = 0x92;
+    let r = run(&rezip(&e)).unwrap();
+    assert_eq!(r.verdict.status, Verdict::Fail);
+    assert_eq!(status(&r, "bundle.integrity"), Status::Fail);
+}

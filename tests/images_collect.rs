@@ -835,3 +835,154 @@ fn audit_pipeline_judges_the_images_the_attested_command_line_names() {
         .unwrap();
     assert_eq!(fam.status, Status::Pass);
 }
+
+/// `bundle` re-sealed with `edit` applied to its members (a fresh key:
+/// these tests judge the images family only).
+fn resealed_with(bundle: &Bundle, edit: impl FnOnce(&mut BTreeMap<String, Vec<u8>>)) -> Bundle {
+    let pred = &bundle.statement.predicate;
+    let t = |s: &str| blyss_evidence::util::parse_time(s).unwrap();
+    let mut members = bundle.members().clone();
+    edit(&mut members);
+    let mut b = BundleBuilder::new(&pred.target, &pred.protocol, t(&pred.started_at));
+    for (path, bytes) in members {
+        let rec = pred.members.iter().find(|m| m.path == path).unwrap();
+        let src = blyss_evidence::bundle::Source {
+            origin: rec.source.clone(),
+            http_status: rec.http_status,
+            fetched_at: t(&rec.fetched_at),
+        };
+        b.add(path.strip_prefix("evidence/").unwrap(), bytes, src)
+            .unwrap();
+    }
+    let zip = b.seal(t(&pred.finished_at), &keys::generate()).unwrap();
+    Bundle::from_bytes(&zip, "edited.zip").unwrap()
+}
+
+/// Collects an OCI index through the mock; returns the bundle and the
+/// attested image.
+fn collected_index() -> (Bundle, [(&'static str, String); 1]) {
+    let img = index(
+        Flavour::Oci,
+        &[("linux", "arm64"), ("linux", "amd64")],
+        "record",
+    );
+    let mock = mock_for("vllm/vllm-openai", &img, MockConfig::default());
+    let images = [(
+        "blyss_docker_img",
+        format!("vllm/vllm-openai@{}", img.digest()),
+    )];
+    let (_, r, bundle) = collect_and_audit(
+        &[("docker.io", &mock.url)],
+        &images,
+        "v0.0.1",
+        Scope::Full,
+        None,
+    );
+    assert_eq!(r[0].status, Status::Pass, "{}", r[0].summary);
+    (bundle, images)
+}
+
+const RECORD: &str = "evidence/images/refs/blyss_docker_img.json";
+
+fn edit_record(bundle: &Bundle, f: impl FnOnce(&mut serde_json::Value)) -> Bundle {
+    resealed_with(bundle, |m| {
+        let mut v: serde_json::Value = serde_json::from_slice(&m[RECORD]).unwrap();
+        f(&mut v);
+        m.insert(RECORD.into(), serde_json::to_vec(&v).unwrap());
+    })
+}
+
+#[test]
+fn record_contradicting_the_verified_image_fails() {
+    // Caught by the tamper campaign (tests/tamper_campaign.rs): flips in
+    // the per-image record's reference, digests and sizes audited as PASS.
+    let (bundle, images) = collected_index();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "reference",
+            Box::new(|v| v["reference"] = "vllm/vllm-openai:latest".into()),
+        ),
+        (
+            "param",
+            Box::new(|v| v["param"] = "blyss_ui_docker_img".into()),
+        ),
+        (
+            "canonical",
+            Box::new(|v| v["canonical"] = "docker.io/vllm/other".into()),
+        ),
+        (
+            "platform",
+            Box::new(|v| v["platform"] = "linux/arm64".into()),
+        ),
+        (
+            "manifest.requested",
+            Box::new(|v| v["manifest"]["requested"] = "latest".into()),
+        ),
+        (
+            "child.digest",
+            Box::new(|v| v["child"]["digest"] = format!("sha256:{}", "0".repeat(64)).into()),
+        ),
+        (
+            "config.size",
+            Box::new(|v| {
+                let n = v["config"]["size"].as_u64().unwrap();
+                v["config"]["size"] = (n + 1).into();
+            }),
+        ),
+        (
+            "no child",
+            Box::new(|v| {
+                v.as_object_mut().unwrap().remove("child");
+            }),
+        ),
+    ];
+    for (what, f) in edits {
+        let b = edit_record(&bundle, f);
+        let r = audit_images(&b, &images, "v0.0.1", Scope::Full);
+        assert_eq!(r[0].status, Status::Fail, "{what}: {}", r[0].summary);
+        assert!(
+            r[0].summary.contains("collector's record"),
+            "{what}: {}",
+            r[0].summary
+        );
+    }
+    let b = resealed_with(&bundle, |m| {
+        m.get_mut(RECORD).unwrap().truncate(10);
+    });
+    let r = audit_images(&b, &images, "v0.0.1", Scope::Full);
+    assert_eq!(r[0].status, Status::Fail, "{}", r[0].summary);
+    assert!(r[0].summary.contains("does not parse"), "{}", r[0].summary);
+}
+
+#[test]
+fn record_provenance_strings_are_informational() {
+    // The counterpart (protocol/checks.md § tamper-tolerant fields): where
+    // the bytes came from is reported as recorded and decides nothing.
+    let (bundle, images) = collected_index();
+    let b = edit_record(&bundle, |v| {
+        v["registry"] = "https://mirror.example".into();
+        v["manifest"]["url"] = "https://mirror.example/x".into();
+        v["config"]["content_type"] = "text/plain".into();
+        v["errors"] = serde_json::json!(["retried once"]);
+    });
+    let r = audit_images(&b, &images, "v0.0.1", Scope::Full);
+    assert_eq!(r[0].status, Status::Pass, "{}", r[0].summary);
+    assert_eq!(detail(&r[0], "registry"), "https://mirror.example");
+    assert_eq!(detail(&r[0], "collection_errors")[0], "retried once");
+}
+
+#[test]
+fn altered_oci_layout_marker_fails_the_verified_image() {
+    // Caught by the tamper campaign: flips in evidence/images/oci-layout
+    // audited as PASS.
+    let (bundle, images) = collected_index();
+    for edit in [&b"{\"imageLayoutVersion\":\"1.0.1\"}"[..], b"", b"{}"] {
+        let b = resealed_with(&bundle, |m| {
+            m.insert("evidence/images/oci-layout".into(), edit.to_vec());
+        });
+        let r = audit_images(&b, &images, "v0.0.1", Scope::Full);
+        assert_eq!(r[0].status, Status::Fail, "{}", r[0].summary);
+        assert!(r[0].summary.contains("oci-layout"), "{}", r[0].summary);
+    }
+}

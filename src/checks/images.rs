@@ -373,6 +373,11 @@ fn check_image(ctx: &Context, section: &ImagesSection, img: &AttestedImage) -> C
     r = with_facts(r, &facts);
     match outcome {
         Ok(()) => {
+            if let Some(why) = record_contradiction(ctx, &record, img, &reference, &facts) {
+                r.status = Status::Fail;
+                r.summary = format!("{canonical}: {why}");
+                return r.actual(why);
+            }
             r.summary = pass_summary(&canonical, &facts);
             r.actual(expected)
         }
@@ -430,6 +435,83 @@ fn check_image(ctx: &Context, section: &ImagesSection, img: &AttestedImage) -> C
             r.actual(actual)
         }
     }
+}
+
+/// Why the collector's per-image record, or the OCI layout marker,
+/// contradicts an image that verified from the attested digest and the
+/// blobs, if they do. The record is never used to verify; but a record that
+/// does not parse, names another reference or platform, or other blobs
+/// (digest, size) than the verified chain was not written by this collector
+/// for this image (or was edited), so the image does not pass. Only the
+/// record's provenance strings (`registry`, `url`, `content_type`, `errors`)
+/// are informational (protocol/checks.md § tamper-tolerant fields).
+fn record_contradiction(
+    ctx: &Context,
+    record: &Option<Result<ImageRecord, String>>,
+    img: &AttestedImage,
+    reference: &Reference,
+    facts: &ImageFacts,
+) -> Option<String> {
+    let marker = member_path(oci::layout::OCI_LAYOUT);
+    if ctx.member(&marker) != Some(oci::layout::OCI_LAYOUT_CONTENT.as_bytes()) {
+        return Some(format!(
+            "{marker} is missing or altered (expected {})",
+            oci::layout::OCI_LAYOUT_CONTENT
+        ));
+    }
+    let rec = match record {
+        None => return None,
+        Some(Err(e)) => return Some(format!("the collector's record does not parse: {e}")),
+        Some(Ok(r)) => r,
+    };
+    if rec.reference != img.reference || (rec.param.is_some() && rec.param != img.param) {
+        return Some(format!(
+            "the collector's record is for {:?} ({:?}), not this image",
+            rec.reference, rec.param
+        ));
+    }
+    if rec.canonical != reference.canonical() {
+        return Some(format!(
+            "the collector's record names {:?}, not {}",
+            rec.canonical,
+            reference.canonical()
+        ));
+    }
+    let platform = format!("{}/{}", oci::PLATFORM_OS, oci::PLATFORM_ARCH);
+    if rec.platform != platform {
+        return Some(format!(
+            "the collector's record is for platform {:?}, not {platform}",
+            rec.platform
+        ));
+    }
+    let attested = reference.digest.as_ref();
+    let child = facts.child.as_ref().map(|c| &c.digest);
+    [
+        ("manifest", &rec.manifest, attested),
+        ("linux/amd64 manifest", &rec.child, child),
+        ("config", &rec.config, facts.config_digest.as_ref()),
+    ]
+    .into_iter()
+    .find_map(|(what, got, want)| match (got, want) {
+        (None, None) => None,
+        (Some(b), Some(d)) => {
+            let size = ctx.member(&blob_path(d)).map(|x| x.len() as u64);
+            let d = d.to_string();
+            (b.requested != d || b.digest != d || Some(b.size) != size).then(|| {
+                format!(
+                    "the collector's record of the {what} (requested {}, received {}, {} bytes) is not the verified {d}",
+                    b.requested, b.digest, b.size
+                )
+            })
+        }
+        (Some(b), None) => Some(format!(
+            "the collector's record names a {what} {} the verified image does not have",
+            b.digest
+        )),
+        (None, Some(d)) => Some(format!(
+            "the collector's record names no {what}; the verified image has {d}"
+        )),
+    })
 }
 
 fn with_facts(mut r: CheckResult, f: &ImageFacts) -> CheckResult {

@@ -82,9 +82,13 @@ fn value_end(rest: &str) -> usize {
 fn secret_assignments(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (i, _) in text.match_indices('=') {
+        // The name starts after the last non-name character, which may be
+        // several bytes long (e.g. U+FFFD from a lossy conversion).
         let name_start = text[..i]
-            .rfind(|c: char| !is_name_char(c))
-            .map(|p| p + 1)
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !is_name_char(c))
+            .map(|(p, c)| p + c.len_utf8())
             .unwrap_or(0);
         let name = &text[name_start..i];
         if name.is_empty() || !looks_secret(name) {
@@ -307,6 +311,19 @@ mod tests {
         assert_eq!(
             r.apply("--env Hf_Api_Token=anothervalue"),
             "--env Hf_Api_Token=anot…[redacted]"
+        );
+    }
+
+    #[test]
+    fn multibyte_character_before_an_assignment_does_not_panic() {
+        // Caught by the tamper campaign (tests/tamper_campaign.rs): a flipped
+        // byte in attestation.json became U+FFFD (3 bytes) right before a
+        // `NAME=` and the name start landed inside it.
+        let mut r = Redactor::new();
+        r.learn("x\u{fffd}HF_TOKEN=abcdefghijklmnop \u{e9}=v \u{fffd}=");
+        assert_eq!(
+            r.apply("HF_TOKEN=abcdefghijklmnop"),
+            format!("HF_TOKEN=abcd{MARKER}")
         );
     }
 
