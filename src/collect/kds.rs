@@ -125,7 +125,7 @@ pub fn vcek_url(kds: &str, product: &str, doc: &AttestationDocument) -> String {
             t[0],
             t[1],
             t[2],
-            t[6],
+            t[3], // Turin TCB_VERSION: fmc, bl, tee, snp, reserved ×3, ucode
             t[7]
         )
     } else {
@@ -278,8 +278,11 @@ mod tests {
     #[test]
     fn turin_vcek_url_uses_8_byte_hwid_and_fmc_spl() {
         let mut d = AttestationDocument::parse_json(DOC_2024).unwrap();
-        // Turin TCB layout: fmc|bl|tee|rsvd×3|snp|ucode.
-        d.report[REPORTED_TCB..REPORTED_TCB + 8].copy_from_slice(&[1, 2, 3, 0, 0, 0, 4, 5]);
+        // Turin TCB layout: fmc|bl|tee|snp|rsvd×3|ucode (TCB_VERSION of
+        // family 1Ah in the SEV-SNP ABI; the sev crate decodes the same).
+        // The reserved bytes are non-zero here so that reading one of them
+        // as the SNP SPL shows in the URL.
+        d.report[REPORTED_TCB..REPORTED_TCB + 8].copy_from_slice(&[1, 2, 3, 4, 9, 9, 9, 5]);
         let u = vcek_url("https://kds.example", "Turin", &d);
         let hwid = hex::encode(&d.chip_id()[..8]);
         assert_eq!(

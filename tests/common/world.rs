@@ -815,7 +815,12 @@ impl KdsContent {
                 format!("/vcek/v1/Turin/{}", hex::encode(&self.chip_id[..8])),
                 format!(
                     "fmcSPL={:02}&blSPL={:02}&teeSPL={:02}&snpSPL={:02}&ucodeSPL={:02}",
-                    t[0], t[1], t[2], t[6], t[7]
+                    // Turin TCB_VERSION: fmc, bl, tee, snp, 3 reserved, ucode.
+                    t[0],
+                    t[1],
+                    t[2],
+                    t[3],
+                    t[7]
                 ),
             )
         } else {
