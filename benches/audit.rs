@@ -9,8 +9,6 @@
 //! `cargo bench --bench audit`; medians are in
 //! target/criterion/audit*/new/estimates.json.
 
-use std::process::Command;
-
 use blyss_evidence::audit::audit;
 use blyss_evidence::bundle::{keys, Bundle, BundleBuilder, Source};
 use blyss_evidence::checks::{AuditOptions, Scope, SignerPin};
@@ -23,18 +21,9 @@ use time::OffsetDateTime;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const FIXTURE_FP: &str = "b244c7ca5b5ba3d7508a0515877b8ff65f6c72f9c04336d890f95c62b7325729";
 
-fn firmware() -> Vec<u8> {
-    let out = Command::new("bash")
-        .arg(format!("{ROOT}/scripts/fetch-firmware.sh"))
-        .output()
-        .expect("run scripts/fetch-firmware.sh");
-    assert!(
-        out.status.success(),
-        "scripts/fetch-firmware.sh failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::firmware;
 
 fn bench(c: &mut Criterion) {
     let plain = std::fs::read(format!("{ROOT}/fixtures/bundles/blyss-2024-01.zip")).unwrap();

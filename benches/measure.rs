@@ -7,7 +7,6 @@
 //! automatically). `cargo bench --bench measure`; medians are in
 //! target/criterion/*/new/estimates.json.
 
-use std::process::Command;
 use std::time::Instant;
 
 use blyss_evidence::measure::{
@@ -16,19 +15,9 @@ use blyss_evidence::measure::{
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use sha2::{Digest, Sha384};
 
-fn firmware() -> Vec<u8> {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("bash")
-        .arg(format!("{root}/scripts/fetch-firmware.sh"))
-        .output()
-        .expect("run scripts/fetch-firmware.sh");
-    assert!(
-        out.status.success(),
-        "scripts/fetch-firmware.sh failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::firmware;
 
 fn inputs() -> (KernelHashes, LaunchParams) {
     let doc = std::fs::read(concat!(

@@ -432,52 +432,43 @@ pub fn worst(results: &[&CheckResult]) -> Status {
 mod tests {
     use super::*;
 
-    fn ctx_run(required: &str) -> Vec<CheckResult> {
+    /// Runs `f` on a context over the real January 2024 bundle.
+    fn with_real_bundle<T>(protocol: &Protocol, f: impl FnOnce(&Context) -> T) -> T {
         let bundle = crate::bundle::Bundle::from_bytes(
             include_bytes!("../../fixtures/bundles/blyss-2024-01.zip"),
             "b.zip",
         )
         .unwrap();
+        let trust = TrustSet::production();
+        let doc = crate::audit::attestation_of(&bundle);
+        let options = AuditOptions::default();
+        let ctx = Context {
+            bundle: &bundle,
+            doc: &doc,
+            protocol,
+            trust: &trust,
+            options: &options,
+            eval_time: bundle.collected_at().unwrap(),
+        };
+        f(&ctx)
+    }
+
+    fn ctx_run(required: &str) -> Vec<CheckResult> {
         let text = format!(
             r#"{{"schema":"blyss-evidence.protocol/v1","id":"t","title":"t","source":"t","required_checks":[{required}]}}"#
         );
         let protocol = Protocol::parse(text.as_bytes(), "t").unwrap();
-        let trust = TrustSet::production();
-        let doc = crate::audit::attestation_of(&bundle);
-        let options = AuditOptions::default();
-        let ctx = Context {
-            bundle: &bundle,
-            doc: &doc,
-            protocol: &protocol,
-            trust: &trust,
-            options: &options,
-            eval_time: bundle.collected_at().unwrap(),
-        };
-        run_all(&ctx)
+        with_real_bundle(&protocol, run_all)
     }
 
     #[test]
     fn parallel_families_give_the_sequential_results_in_report_order() {
-        let bundle = crate::bundle::Bundle::from_bytes(
-            include_bytes!("../../fixtures/bundles/blyss-2024-01.zip"),
-            "b.zip",
-        )
-        .unwrap();
         let protocol = Protocol::load("v0.0.1").unwrap();
-        let trust = TrustSet::production();
-        let doc = crate::audit::attestation_of(&bundle);
-        let options = AuditOptions::default();
-        let ctx = Context {
-            bundle: &bundle,
-            doc: &doc,
-            protocol: &protocol,
-            trust: &trust,
-            options: &options,
-            eval_time: bundle.collected_at().unwrap(),
-        };
         let fams = families();
-        let sequential: Vec<Vec<CheckResult>> = fams.iter().map(|f| (f.run)(&ctx)).collect();
-        let parallel = run_families(&fams, &ctx);
+        let (sequential, parallel) = with_real_bundle(&protocol, |ctx| {
+            let seq: Vec<Vec<CheckResult>> = fams.iter().map(|f| (f.run)(ctx)).collect();
+            (seq, run_families(&fams, ctx))
+        });
         assert_eq!(parallel, sequential);
         // Not a vacuous comparison: every family produced results.
         assert!(parallel.iter().all(|r| !r.is_empty()));
