@@ -3,7 +3,8 @@
 # the committed fixtures (and the small hand-written seeds in fuzz/seeds/).
 # Needs a nightly toolchain; installs cargo-fuzz from crates.io when missing.
 # Corpora and artifacts stay under fuzz/ (git-ignored).
-# Usage: bash scripts/fuzz.sh [target ...]     FUZZ_SECONDS=600 for long runs.
+# Usage: bash scripts/fuzz.sh [target ...]     FUZZ_SECONDS=600 for long runs,
+#        FUZZ_BUILD=dev for a quicker build (smoke runs).
 # Fails on any crash, leak, timeout or out-of-memory artifact, and prints the
 # number of executions per target (`fuzz: <target> <runs> runs in <s>s`).
 set -euo pipefail
@@ -13,6 +14,9 @@ secs=${FUZZ_SECONDS:-15}
 # wrapping silently), without AddressSanitizer: the crate forbids unsafe code,
 # and ASan costs ~3x in executions on this shared 2-core machine.
 FLAGS="-O -a -s none"
+# FUZZ_BUILD=dev: unoptimised build (debug assertions on), for CI's short
+# smoke runs, where compiling dominates: it builds in about half the time.
+if [ "${FUZZ_BUILD:-release}" = dev ]; then FLAGS="--dev -s none"; fi
 if ! rustup toolchain list | grep -q '^nightly'; then
   echo "fuzz: no nightly toolchain installed; skipping fuzz runs (see BENCHMARKS.md / README for how to run them)"
   exit 0
