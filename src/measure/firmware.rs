@@ -497,25 +497,33 @@ pub fn describe(image: &[u8]) -> Result<FirmwareDescriptor, FirmwareError> {
     Ok(d)
 }
 
-/// SHA-256 of the image and SHA-384 of each page. For images of 1 MiB and
-/// more the SHA-256 runs on a second thread while this one hashes the pages
-/// (it costs about 40% of the SHA-384 pass; the machine has cores to spare).
+/// SHA-256 of the image and SHA-384 of each page. The page hashes are
+/// independent (only the GCTX chain over them is sequential), so for images
+/// of 1 MiB and more a second thread computes the SHA-256 and the last third
+/// of the page hashes while this one hashes the first two thirds: SHA-256
+/// costs about a third of the SHA-384 pass, so both threads finish together
+/// and the image is hashed in about half the time of one pass.
 fn hash_image(image: &[u8]) -> ([u8; 32], Vec<[u8; 48]>) {
     let sha256 = || -> [u8; 32] { Sha256::digest(image).into() };
-    let pages = || -> Vec<[u8; 48]> {
-        image
-            .chunks_exact(PAGE)
+    let pages = |part: &[u8]| -> Vec<[u8; 48]> {
+        part.chunks_exact(PAGE)
             .map(|p| Sha384::digest(p).into())
             .collect()
     };
-    if image.len() < (1 << 20) {
-        return (sha256(), pages());
+    let whole = image.len() - image.len() % PAGE;
+    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    if image.len() < (1 << 20) || !parallel {
+        return (sha256(), pages(&image[..whole]));
     }
+    let split = (whole / PAGE * 2 / 3) * PAGE;
+    let (first, last) = image[..whole].split_at(split);
     std::thread::scope(|s| {
-        let helper = s.spawn(sha256);
-        let p = pages();
-        // SHA-256 cannot panic; should the thread fail anyway, hash here.
-        (helper.join().unwrap_or_else(|_| sha256()), p)
+        let helper = s.spawn(|| (sha256(), pages(last)));
+        let mut p = pages(first);
+        // Hashing cannot panic; should the thread fail anyway, hash here.
+        let (d, rest) = helper.join().unwrap_or_else(|_| (sha256(), pages(last)));
+        p.extend(rest);
+        (d, p)
     })
 }
 
