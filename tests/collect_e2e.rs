@@ -27,18 +27,13 @@ fn protocol_without_registry(id: &str) -> Protocol {
 }
 
 fn protocol_without_registry_bytes(id: &str) -> Vec<u8> {
-    let text = blyss_evidence::protocol::EMBEDDED
-        .iter()
-        .find(|(i, _)| *i == id)
-        .unwrap()
-        .1;
-    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
-    if let Some(img) = v["sections"].get_mut("images") {
-        if img.as_object().is_some_and(|o| !o.is_empty()) {
-            img["evidence"] = "optional".into();
+    common::snp::protocol_json_with(id, |v| {
+        if let Some(img) = v["sections"].get_mut("images") {
+            if img.as_object().is_some_and(|o| !o.is_empty()) {
+                img["evidence"] = "optional".into();
+            }
         }
-    }
-    serde_json::to_vec(&v).unwrap()
+    })
 }
 
 fn collect_and_audit(w: &World, protocol: &str) -> Report {

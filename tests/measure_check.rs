@@ -55,14 +55,7 @@ fn edited_doc(name: &str, f: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
 
 /// An embedded protocol with its measurement section edited.
 fn protocol_with(id: &str, f: impl Fn(&mut serde_json::Value)) -> Protocol {
-    let text = blyss_evidence::protocol::EMBEDDED
-        .iter()
-        .find(|(i, _)| *i == id)
-        .unwrap()
-        .1;
-    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
-    f(&mut v["sections"]["measurement"]);
-    Protocol::parse(&serde_json::to_vec(&v).unwrap(), "test").unwrap()
+    common::snp::protocol_with(id, |v| f(&mut v["sections"]["measurement"]))
 }
 
 #[test]

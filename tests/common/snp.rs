@@ -163,8 +163,8 @@ pub fn snp_only_with(f: impl FnOnce(&mut serde_json::Value)) -> Protocol {
     Protocol::parse(&serde_json::to_vec(&v).unwrap(), "test").unwrap()
 }
 
-/// An embedded protocol with its JSON changed.
-pub fn protocol_with(id: &str, f: impl FnOnce(&mut serde_json::Value)) -> Protocol {
+/// The JSON of an embedded protocol, changed by `f` (for a protocol file).
+pub fn protocol_json_with(id: &str, f: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
     let text = blyss_evidence::protocol::EMBEDDED
         .iter()
         .find(|(i, _)| *i == id)
@@ -172,7 +172,12 @@ pub fn protocol_with(id: &str, f: impl FnOnce(&mut serde_json::Value)) -> Protoc
         .1;
     let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
     f(&mut v);
-    Protocol::parse(&serde_json::to_vec(&v).unwrap(), "test").unwrap()
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// An embedded protocol with its JSON changed.
+pub fn protocol_with(id: &str, f: impl FnOnce(&mut serde_json::Value)) -> Protocol {
+    Protocol::parse(&protocol_json_with(id, f), "test").unwrap()
 }
 
 /// Like [`bundle`], with each member's recorded origin (URL or `file`).
