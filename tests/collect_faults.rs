@@ -337,8 +337,13 @@ fn missing_document_is_fatal_with_http_404() {
 fn a_different_certificate_on_the_second_handshake_is_recorded() {
     let w = world();
     let other = w.ca.issue(&world::LeafSpec::loopback("other-enclave", 99));
-    // Handshakes 1 and 2 are the capture and the document fetch; the
-    // second capture starts after the document arrived.
+    // Handshakes 1 and 2 are the capture and the document fetch, in either
+    // order; the collector starts the second capture only after both. The
+    // first connection is held back so that a collector starting the second
+    // capture without waiting for the first would see them swapped (CI
+    // once did, on a loaded machine).
+    w.enclave
+        .hold_first_connection(std::time::Duration::from_millis(1500));
     w.present(world::CertPlan::SwitchAfter {
         n: 2,
         first: w.certified(&w.enclave_cert),

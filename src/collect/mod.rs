@@ -492,6 +492,14 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
         ctx.check_media_type("attestation document", &doc_resp, &["application/json"], ev);
         ev.add_response("attestation.json", &doc_resp, ctx.now());
 
+        // The second handshake must come after the first one, or the
+        // record would call the later certificate the first: wait for the
+        // capture thread's handshake (it is usually done by now) before
+        // starting #2.
+        if first.is_none() {
+            let _ = rx.recv();
+        }
+
         // Everything that needs the document, concurrently.
         let second = std::thread::scope(|s2| {
             let second_thread = s2.spawn(move || capture(ctx, "TLS handshake #2"));

@@ -364,6 +364,9 @@ struct State {
     requests: Mutex<Vec<HttpRequest>>,
     stop: AtomicBool,
     connections: AtomicUsize,
+    /// Hold the first accepted connection this long before its TLS
+    /// handshake (a server thread that is scheduled late).
+    hold_first: Mutex<Option<Duration>>,
 }
 
 /// A loopback HTTP(S) server.
@@ -386,6 +389,7 @@ impl Server {
             requests: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
+            hold_first: Mutex::new(None),
         });
         let resolver = tls.map(|plan| {
             Arc::new(Resolver {
@@ -410,10 +414,16 @@ impl Server {
                     break;
                 }
                 let Ok(sock) = conn else { continue };
-                st.connections.fetch_add(1, Ordering::SeqCst);
+                let index = st.connections.fetch_add(1, Ordering::SeqCst);
                 let st = st.clone();
                 let config = config.clone();
                 std::thread::spawn(move || {
+                    if index == 0 {
+                        let hold = *st.hold_first.lock().unwrap();
+                        if let Some(d) = hold {
+                            std::thread::sleep(d);
+                        }
+                    }
                     let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
                     let _ = sock.set_write_timeout(Some(Duration::from_secs(10)));
                     let _ = sock.set_nodelay(true);
@@ -517,6 +527,14 @@ impl Server {
     /// Every request received (method, path, query, headers), in order.
     pub fn requests(&self) -> Vec<HttpRequest> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Holds the first connection accepted from now on for `d` before its
+    /// TLS handshake (and before the certificate plan counts it), as if
+    /// its server thread were scheduled late on a loaded machine.
+    pub fn hold_first_connection(&self, d: Duration) {
+        *self.state.hold_first.lock().unwrap() = Some(d);
+        self.state.connections.store(0, Ordering::SeqCst);
     }
 
     /// TCP connections accepted so far.
