@@ -6,6 +6,9 @@
 //! Whole-process figures (what a user waits for) come from
 //! `scripts/bench-audit.sh`; timing is never asserted anywhere.
 //!
+//! The signature memo (`util::memo_verify`) is cleared before every
+//! iteration, so each one costs what one audit in a fresh process costs.
+//!
 //! `cargo bench --bench audit`; medians are in
 //! target/criterion/audit*/new/estimates.json.
 
@@ -54,6 +57,9 @@ fn bench(c: &mut Criterion) {
     };
     let now = OffsetDateTime::from_unix_timestamp(1_764_374_400).unwrap();
     let run = |zip: &[u8]| {
+        // Every iteration verifies every signature, as a fresh process does
+        // (a warm memo would skip most of the public-key work).
+        blyss_evidence::util::clear_verification_memo();
         let bundle = Bundle::from_bytes(zip, "bench.zip").unwrap();
         audit(&bundle, &protocol, &trust, &options, now)
     };
