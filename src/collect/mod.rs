@@ -401,13 +401,15 @@ impl Evidence {
             warnings,
             mut failures,
         } = self.inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        // Sorted first, so that `--strict` names the same failure whichever
+        // thread failed first.
+        failures.sort();
         if strict && !failures.is_empty() {
             return Err(CollectError::Strict {
                 count: failures.len(),
                 first: failures[0].clone(),
             });
         }
-        failures.sort();
         let mut all: Vec<String> = failures.clone();
         all.extend(warnings.iter().cloned());
         for w in &all {

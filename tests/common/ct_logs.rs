@@ -76,7 +76,10 @@ pub struct LogSpec {
     pub name: String,
     pub operator: String,
     pub kind: Kind,
-    /// RFC 6962 only: time between an SCT and its entry joining the tree.
+    /// RFC 6962 only: how long after the log first serves a tree head the
+    /// submitted entry joins the tree. Counted from the first tree head, not
+    /// from the SCT, so that the first head a collector sees never holds the
+    /// entry however slowly a loaded machine runs the test.
     pub merge_delay: Duration,
     pub faults: Faults,
     /// Unrelated entries before the first submission (so proofs span tiles).
@@ -112,12 +115,29 @@ impl LogSpec {
 
 struct Entry {
     hash: [u8; 32],
-    merged_at: Instant,
+    /// Joins the tree this long after the first tree head was served
+    /// (zero: at once).
+    delay: Duration,
 }
 
 struct State {
     entries: Vec<Entry>,
     heads_served: usize,
+    /// When the first tree head was served.
+    first_head_at: Option<Instant>,
+}
+
+impl State {
+    /// How many leading entries are merged now.
+    fn merged(&self) -> usize {
+        let now = Instant::now();
+        self.entries
+            .iter()
+            .take_while(|e| {
+                e.delay.is_zero() || self.first_head_at.is_some_and(|t| now >= t + e.delay)
+            })
+            .count()
+    }
 }
 
 /// A test log. Serve it with [`TestLog::serve`] (loopback HTTP) or call
@@ -174,22 +194,23 @@ impl TestLog {
             state: Mutex::new(State {
                 entries: Vec::new(),
                 heads_served: 0,
+                first_head_at: None,
             }),
             spec,
         };
         let n = log.spec.fillers_before;
-        log.push_fillers(n, Instant::now());
+        log.push_fillers(n, Duration::ZERO);
         Arc::new(log)
     }
 
-    fn push_fillers(&self, n: usize, merged_at: Instant) {
+    fn push_fillers(&self, n: usize, delay: Duration) {
         let mut st = self.state.lock().unwrap();
         for _ in 0..n {
             let mut junk = [0u8; 48];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut junk);
             st.entries.push(Entry {
                 hash: leaf_hash(&junk),
-                merged_at,
+                delay,
             });
         }
     }
@@ -240,17 +261,16 @@ impl TestLog {
         let leaf = precert_leaf(&sct, tbs, issuer_key_hash).unwrap();
         let sig: Signature = self.key.sign(&leaf);
         sct.signature = sig.to_der().as_bytes().to_vec();
-        let merged_at = Instant::now()
-            + if self.spec.kind == Kind::Rfc6962 {
-                self.spec.merge_delay
-            } else {
-                Duration::ZERO
-            };
+        let delay = if self.spec.kind == Kind::Rfc6962 {
+            self.spec.merge_delay
+        } else {
+            Duration::ZERO
+        };
         self.state.lock().unwrap().entries.push(Entry {
             hash: leaf_hash(&leaf),
-            merged_at,
+            delay,
         });
-        self.push_fillers(self.spec.fillers_after, merged_at);
+        self.push_fillers(self.spec.fillers_after, delay);
         let mut w = Writer::new();
         w.u8(0).raw(&sct.log_id).u64(sct.timestamp);
         w.vec16(&extensions).unwrap();
@@ -263,8 +283,8 @@ impl TestLog {
     /// tree head will show it (the shrink fault applied).
     fn next_head_size(&self) -> (usize, Vec<[u8; 32]>) {
         let mut st = self.state.lock().unwrap();
-        let now = Instant::now();
-        let merged = st.entries.iter().take_while(|e| e.merged_at <= now).count();
+        st.first_head_at.get_or_insert_with(Instant::now);
+        let merged = st.merged();
         let size = if self.spec.faults.shrink {
             let k = st.heads_served;
             merged
@@ -280,12 +300,7 @@ impl TestLog {
 
     fn current_hashes(&self) -> Vec<[u8; 32]> {
         let st = self.state.lock().unwrap();
-        let now = Instant::now();
-        st.entries
-            .iter()
-            .take_while(|e| e.merged_at <= now)
-            .map(|e| e.hash)
-            .collect()
+        st.entries[..st.merged()].iter().map(|e| e.hash).collect()
     }
 
     fn sign_head(&self, size: u64, root: [u8; 32]) -> TreeHead {
