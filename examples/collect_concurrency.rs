@@ -10,10 +10,10 @@
 //! Run: `bash scripts/bench-collect.sh` (or
 //! `cargo run --example collect_concurrency`).
 
-#[path = "../tests/common/world.rs"]
+#[path = "../tests/suite/common/world.rs"]
 mod world;
 // The world's enclave certificate embeds SCTs from these test logs.
-#[path = "../tests/common/ct_logs.rs"]
+#[path = "../tests/suite/common/ct_logs.rs"]
 mod ct_logs;
 
 use std::time::{Duration, Instant};

@@ -20,7 +20,7 @@
 #   BIN=path/to/blyss-evidence  binary to use (default: cargo build, target/debug)
 #   CHROMIUM=path               browser to use (default: chromium, installed from
 #                               Debian with apt-get when missing; needs root)
-# Called by tests/report_browser.rs (part of `cargo test`). Takes 15-40 s once
+# Called by tests/suite/report_browser.rs (part of `cargo test`). Takes 15-40 s once
 # Chromium is installed (3 pages + a control; 10 browser launches).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,7 +6,7 @@
 # (`dpkg -x`) and the tests start the binary themselves on 127.0.0.1 with an
 # ephemeral port and storage in a temporary directory.
 #
-# Used by the image tests (tests/common/registry.rs) and by .ci/run.
+# Used by the image tests (tests/suite/common/registry.rs) and by .ci/run.
 # Exit status is non-zero (with a reason on stderr) when the registry cannot be
 # fetched: the tests then FAIL, they never skip.
 set -euo pipefail

@@ -25,6 +25,9 @@ use x509_cert::Certificate;
 
 use super::attestation::{REPORT_LEN, SIGNED_LEN};
 
+/// TEST-ONLY synthetic platform (test keys that mint reports): compiled only
+/// with the non-default `test-platform` feature, never into a release build.
+#[cfg(feature = "test-platform")]
 pub mod testing;
 
 /// Object identifiers used here.

@@ -316,7 +316,7 @@ mod tests {
 
     #[test]
     fn multibyte_character_before_an_assignment_does_not_panic() {
-        // Caught by the tamper campaign (tests/tamper_campaign.rs): a flipped
+        // Caught by the tamper campaign (tests/suite/tamper_campaign.rs): a flipped
         // byte in attestation.json became U+FFFD (3 bytes) right before a
         // `NAME=` and the name start landed inside it.
         let mut r = Redactor::new();
