@@ -30,10 +30,7 @@ const SPEC_IMAGES: &str = "blyssprivacy/verifier verify.py has_docker_image: onl
 
 /// Is an env variable name secret-looking (its value never shown)?
 fn secret_name(name: &str) -> bool {
-    let up = name.to_ascii_uppercase();
-    crate::report::redact::SECRET_NAME_PARTS
-        .iter()
-        .any(|p| up.contains(p))
+    crate::evidence::secrets::looks_secret(name)
 }
 
 /// `K=V` for display, `K=…` when K looks secret.

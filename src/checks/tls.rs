@@ -25,68 +25,17 @@ use rustls_pki_types::{
     alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,
     SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
-use serde::{Deserialize, Serialize};
 
 use super::{CheckResult, Context, Scope};
 use crate::evidence::layout;
 use crate::protocol::{ChainRule, TailRule, TlsSection};
 
-/// Schema id of `evidence/tls/handshake.json`.
-pub const HANDSHAKE_SCHEMA: &str = "blyss-evidence.tls-handshake/v1";
-
-/// `evidence/tls/handshake.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HandshakeRecord {
-    pub schema: String,
-    pub host: String,
-    pub port: u16,
-    /// Name sent in SNI and checked against the certificate.
-    pub server_name: String,
-    pub captured_at: String,
-    pub protocol_version: String,
-    pub cipher_suite: String,
-    /// The presented chain, in order (members and their sha256).
-    pub chain: Vec<ChainEntry>,
-    /// Verification at collection time (informational; the audit re-verifies).
-    pub verification: Verification,
-    /// A second handshake made after the document was fetched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub second_handshake: Option<SecondHandshakeRecord>,
-}
-
-/// One presented certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainEntry {
-    pub member: String,
-    pub sha256: String,
-}
-
-/// Verification outcome recorded by the collector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Verification {
-    /// `name version` of the collector's trust set.
-    pub trust_set: String,
-    pub verified: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// The second handshake: `same-leaf`, `different-leaf` (chain stored under
-/// `evidence/tls/second/`) or `failed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecondHandshakeRecord {
-    pub outcome: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leaf_sha256: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chain: Vec<ChainEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
+// The handshake records are the bundle's format, written by `collect` and
+// read here: they live in `evidence::tls` (re-exported for callers of the
+// old path).
+pub use crate::evidence::tls::{
+    ChainEntry, HandshakeRecord, SecondHandshakeRecord, Verification, HANDSHAKE_SCHEMA,
+};
 
 const BINDING: &str = "tls.binding";
 const BINDING_TITLE: &str = "TLS certificate bound to the attestation report";

@@ -31,6 +31,7 @@ mod images_blyss_fixtures;
 mod images_cli;
 mod images_collect;
 mod images_registry;
+mod layers;
 mod measure_check;
 mod measure_cli;
 mod measure_engine;
