@@ -5,11 +5,15 @@
 use time::OffsetDateTime;
 
 use crate::bundle::Bundle;
-use crate::checks::{self, AuditOptions, Context, Scope, SignerPin, Status, Verdict};
+use crate::checks::{self, Context, Status};
+// What a caller of the audit (the CLI, `collect --verify`) needs to call it
+// and read its outcome, so that such callers depend on `audit` alone.
+pub use crate::checks::{AuditOptions, Scope, SignerPin, Verdict};
 use crate::evidence::attestation::AttestationDocument;
 use crate::evidence::layout;
 use crate::protocol::Protocol;
 use crate::report::redact::Redactor;
+pub use crate::report::Report;
 use crate::report::*;
 use crate::trust::TrustSet;
 use crate::util::fmt_time;

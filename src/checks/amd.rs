@@ -318,9 +318,7 @@ impl Analysis<'_> {
             });
             v.join(", ")
         };
-        let allowed = super::snp::section(self.ctx)
-            .ok()
-            .and_then(|(s, _)| s.products);
+        let allowed = super::snp::section(self.ctx).0.products;
         let r = match f.decide() {
             Ok(p) => {
                 let version = self.fields.version;
@@ -455,9 +453,7 @@ impl Analysis<'_> {
         const TITLE: &str = "AMD CRL";
         let spec = "AMD VCEK/KDS spec 57230 (KDS CRL signed by the ARK); RFC 5280 §5 and §6.3 (thisUpdate/nextUpdate, revoked serials)";
         let path = layout::KDS_CRL;
-        let require = super::snp::section(self.ctx)
-            .map(|(s, _)| s.require_crl)
-            .unwrap_or(false);
+        let require = super::snp::section(self.ctx).0.require_crl;
         let product = self.chain_product();
         let pname = product.map(|p| p.name()).unwrap_or("AMD");
         let Some(der) = self.ctx.member(path) else {

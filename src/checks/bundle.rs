@@ -36,10 +36,39 @@ fn protocol(ctx: &Context) -> CheckResult {
             format!("collected for protocol {declared} but audited against {audited}: results judge the evidence by {audited}'s rules"),
         )
     };
-    r.expected(audited.clone())
+    let r = r
+        .expected(audited.clone())
         .actual(declared.clone())
         .evidence(ENVELOPE_PATH)
-        .spec(format!("{SPEC} §Statement (predicate.protocol)"))
+        .spec(format!("{SPEC} §Statement (predicate.protocol)"));
+    match &ctx.protocol.translated {
+        None => r,
+        // An upstream Blyss protocol file: say which file was read, what it
+        // set and which of our built-in defaults filled the rest.
+        Some(t) => {
+            let mut r = r;
+            r.summary = format!(
+                "{}; protocol read from upstream Blyss file {} and translated onto built-in {} ({} requirement(s) taken, {} default(s) added from {})",
+                r.summary,
+                ctx.protocol.origin,
+                t.base,
+                t.taken.len(),
+                t.defaults.len(),
+                t.base
+            );
+            r.detail("protocol_file", ctx.protocol.origin.clone())
+                .detail("protocol_base", t.base.clone())
+                .detail(
+                    "protocol_taken",
+                    t.taken
+                        .iter()
+                        .map(|(a, b)| format!("{a} -> {b}"))
+                        .collect::<Vec<_>>(),
+                )
+                .detail("protocol_defaults_added", t.defaults.clone())
+                .detail("protocol_not_checked", t.informational.clone())
+        }
+    }
 }
 
 fn signature(ctx: &Context) -> CheckResult {

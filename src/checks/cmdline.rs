@@ -18,123 +18,19 @@
 //! Protocols may additionally demand digests, pin them, and pin the `--env`
 //! options and container arguments (the v0.0.2 draft does).
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-
 use super::{CheckResult, Context};
 use crate::evidence::cmdline::{
-    self, disk_check_sequence, parse_digest, shell_split, Cmdline, ImageArg, IMAGE_PARAMS,
+    self, disk_check_sequence, shell_split, Cmdline, ImageArg, IMAGE_PARAMS,
 };
+use crate::protocol::{CmdlineSection, ImageRule, DM_VERITY, SECURITY};
 use crate::util::short_hex;
 
 const SPEC_CMDLINE: &str = "blyssprivacy/verifier verify.py complies_with_protocol: strip ' initrd=initrd', shlex.split, dm-verity sequence from disk hash/size, security flags, exact reconstruction";
 const SPEC_IMAGES: &str = "blyssprivacy/verifier verify.py has_docker_image: only --env K=V before <image> or <image>@sha256:<hash>";
 
-/// Layout item for the security flags.
-pub const SECURITY: &str = "security";
-/// Layout item for the dm-verity sequence.
-pub const DM_VERITY: &str = "dm-verity";
-
-/// `sections.cmdline` of a protocol file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CmdlineSection {
-    /// Order of the reconstruction: `security`, `dm-verity` and each image
-    /// parameter, exactly once each.
-    pub layout: Vec<String>,
-    /// Security flags, verbatim (e.g. `systemd.mask=ssh.service`).
-    pub security: String,
-    pub dm_verity: DiskSpec,
-    /// Rules per image parameter (`blyss_docker_img`, …).
-    pub images: BTreeMap<String, ImageRule>,
-}
-
-/// The dm-verity protected disk.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DiskSpec {
-    /// Root hash, 64 lower-case hex digits.
-    pub hash: String,
-    /// Size in bytes (a multiple of 4096).
-    pub size: u64,
-}
-
-/// What one image parameter must contain.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImageRule {
-    /// Repository, e.g. `vllm/vllm-openai` (no tag).
-    pub image: String,
-    /// Whether `@sha256:<digest>` is mandatory.
-    pub require_digest: bool,
-    /// A pinned digest `sha256:<64 hex>`; absent = any.
-    #[serde(default)]
-    pub digest: Option<String>,
-    /// Exact `--env` options (`K=V`, in order); absent = any.
-    #[serde(default)]
-    pub env: Option<Vec<String>>,
-    /// Exact container arguments (shell-split and concatenated); absent = any.
-    #[serde(default)]
-    pub args: Option<Vec<String>>,
-}
-
-/// Validates `sections.cmdline`.
-// MSRV 1.85: `u64::is_multiple_of` needs 1.87.
-#[allow(clippy::manual_is_multiple_of)]
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    let s: CmdlineSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    if s.security.trim().is_empty() {
-        return Err("security is empty".into());
-    }
-    shell_split(&s.security).map_err(|e| format!("security: {e}"))?;
-    let h = &s.dm_verity.hash;
-    if h.len() != 64 || !h.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
-        return Err("dm_verity.hash is not 64 lower-case hex digits".into());
-    }
-    if s.dm_verity.size == 0 || !s.dm_verity.size.is_multiple_of(4096) {
-        return Err("dm_verity.size is not a positive multiple of 4096".into());
-    }
-    for (param, rule) in &s.images {
-        if !IMAGE_PARAMS.iter().any(|(p, _)| p == param) {
-            return Err(format!("images: unknown image parameter {param:?}"));
-        }
-        cmdline::ImageRef::parse(&rule.image)
-            .ok()
-            .filter(|r| r.tag.is_none() && r.digest.is_none() && r.repository == rule.image)
-            .ok_or_else(|| {
-                format!(
-                    "images.{param}.image {:?} is not a bare repository",
-                    rule.image
-                )
-            })?;
-        if let Some(d) = &rule.digest {
-            parse_digest(d).map_err(|e| format!("images.{param}.digest: {e}"))?;
-        }
-        for a in rule.args.iter().flatten() {
-            shell_split(a).map_err(|e| format!("images.{param}.args: {e}"))?;
-        }
-    }
-    let mut want: Vec<String> = vec![SECURITY.into(), DM_VERITY.into()];
-    want.extend(s.images.keys().cloned());
-    let mut got = s.layout.clone();
-    want.sort();
-    got.sort();
-    if want != got {
-        return Err(format!(
-            "layout must list security, dm-verity and each image parameter exactly once (got {:?})",
-            s.layout
-        ));
-    }
-    Ok(())
-}
-
 /// Is an env variable name secret-looking (its value never shown)?
 fn secret_name(name: &str) -> bool {
-    let up = name.to_ascii_uppercase();
-    crate::report::redact::SECRET_NAME_PARTS
-        .iter()
-        .any(|p| up.contains(p))
+    crate::evidence::secrets::looks_secret(name)
 }
 
 /// `K=V` for display, `K=…` when K looks secret.
@@ -147,9 +43,9 @@ fn show_env(kv: &str) -> String {
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
     let pid = ctx.protocol.id.clone();
-    let section = match ctx.protocol.section::<CmdlineSection>("cmdline") {
-        Ok(Some(s)) => s,
-        Ok(None) => {
+    let section = match &ctx.protocol.sections.cmdline {
+        Some(s) => s,
+        None => {
             return vec![
                 CheckResult::not_applicable(
                     "protocol.cmdline",
@@ -164,13 +60,6 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
                 )
                 .spec(SPEC_IMAGES),
             ]
-        }
-        Err(e) => {
-            return vec![CheckResult::fail(
-                "protocol.cmdline",
-                "Kernel command line complies",
-                format!("protocol unusable: {e}"),
-            )]
         }
     };
     let fail_both = |why: String| {
@@ -209,9 +98,9 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         }
     };
     let out = vec![
-        reconstruction(&section, &c, &pid),
-        dm_verity(&section, &c),
-        security(&section, &c),
+        reconstruction(section, &c, &pid),
+        dm_verity(section, &c),
+        security(section, &c),
     ];
     let mut out: Vec<CheckResult> = out
         .into_iter()

@@ -18,8 +18,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
-
 use super::{CheckResult, Context, Scope, Status};
 use crate::evidence::ct::fmt_ms;
 use crate::evidence::ct::layout;
@@ -27,6 +25,7 @@ use crate::evidence::ct::loglist::{verify_signature, LogList};
 use crate::evidence::ct::verify::{
     judge_inclusion, judge_scts, load_cert, CertProblem, InclusionVerdict, SctVerdict,
 };
+use crate::protocol::{CtSection, InclusionPolicy};
 
 const SPEC_SCT: &str = "RFC 6962 §3.2–§3.3 (SCT, precertificate entry); Chrome CT policy (log states, temporal intervals)";
 const SPEC_LIST: &str =
@@ -37,56 +36,6 @@ const SPEC_OPS: &str = "blyss-evidence: ≥ min_operators distinct log operators
 /// Leaf and issuer of the captured TLS chain.
 pub const TLS_LEAF: &str = "evidence/tls/chain-00.der";
 pub const TLS_ISSUER: &str = "evidence/tls/chain-01.der";
-
-/// What the protocol demands of CT (`sections.ct`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CtSection {
-    /// Distinct log operators required.
-    pub min_operators: u32,
-    /// `required`: inclusion proven in each counted log; `sct-only`: valid
-    /// SCTs suffice (inclusion still checked when the bundle has evidence).
-    pub inclusion: InclusionPolicy,
-    /// When set, CT does not apply to this protocol (for example a test
-    /// configuration serving a self-signed certificate): every `ct.*`
-    /// result is not-applicable with this reason.
-    #[serde(default)]
-    pub not_applicable: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum InclusionPolicy {
-    Required,
-    SctOnly,
-}
-
-impl Default for CtSection {
-    fn default() -> Self {
-        CtSection {
-            min_operators: 2,
-            inclusion: InclusionPolicy::Required,
-            not_applicable: None,
-        }
-    }
-}
-
-/// Validates `sections.ct`.
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    let s: CtSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    if s.min_operators == 0 || s.min_operators > 16 {
-        return Err(format!(
-            "min_operators {} must be between 1 and 16 (use not_applicable to disable CT)",
-            s.min_operators
-        ));
-    }
-    if let Some(r) = &s.not_applicable {
-        if r.trim().is_empty() {
-            return Err("not_applicable needs a reason".into());
-        }
-    }
-    Ok(())
-}
 
 /// The log list the checks judge against, and where it came from.
 struct ActiveList {
@@ -113,12 +62,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
     if ctx.scope() == Scope::Attestation {
         return na_all("scope attestation: Certificate Transparency evidence is not examined");
     }
-    let section = match ctx.protocol.section::<CtSection>("ct") {
-        Ok(s) => s.unwrap_or_default(),
-        Err(e) => {
-            return vec![CheckResult::fail("ct.log-list", "CT log list", e).spec(SPEC_LIST)];
-        }
-    };
+    let section = ctx.protocol.sections.ct();
     if let Some(reason) = &section.not_applicable {
         return na_all(&format!("protocol {}: {reason}", ctx.protocol.id));
     }
@@ -515,7 +459,10 @@ fn operators_result(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    /// This family's section, validated as part of a protocol file.
+    fn validate_section(v: &serde_json::Value) -> Result<(), String> {
+        crate::protocol::validate_one_section("ct", v)
+    }
 
     #[test]
     fn section_is_validated() {

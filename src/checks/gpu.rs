@@ -17,9 +17,7 @@
 //! Certificate validity is judged under an explicit time policy
 //! ([`CertTimePolicy`]): the evidence carries no signed time.
 
-use serde::Deserialize;
 use serde_json::{json, Value};
-use time::OffsetDateTime;
 
 use super::{CheckResult, Context, Status};
 use crate::evidence::gpu::certs::{self, Chain, LeafUse};
@@ -52,114 +50,7 @@ const SPEC_GOLDEN: &str = "NVIDIA nvtrust local_gpu_verifier (union of active RI
 const SPEC_BINDING: &str =
     "blyss-evidence: GPU evidence has no cryptographic link to SNP REPORT_DATA or the TLS session";
 
-/// Whether a protocol demands GPU evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Presence {
-    /// A document without GPU evidence fails every GPU check.
-    Required,
-    /// GPU evidence, when published, must verify; without it the checks are
-    /// not applicable.
-    #[default]
-    WhenPresent,
-}
-
-/// A RIM the protocol pins by the sha256 of its exact bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RimPin {
-    /// `driver` or `vbios`.
-    pub kind: String,
-    /// The RIM's `colloquialVersion`, checked too.
-    pub version: String,
-    /// Lower-case hex sha256 of the RIM text (UTF-8).
-    pub sha256: String,
-}
-
-/// `sections.gpu` of a protocol file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GpuSection {
-    #[serde(default)]
-    pub evidence: Presence,
-    /// Time policy for GPU certificates (see [`CertTimePolicy::parse`]);
-    /// `--gpu-cert-time` overrides it. Default `evaluation`.
-    #[serde(default)]
-    pub cert_time: Option<String>,
-    /// If non-empty, each RIM must be one of these.
-    #[serde(default)]
-    pub rim_pins: Vec<RimPin>,
-}
-
-/// At which instant GPU certificates (device chain, RIM signing chains)
-/// must be valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CertTimePolicy {
-    /// `evaluation`: at the evaluation time (`--at`, else the bundle's
-    /// collection time). The default and the only non-relaxing policy.
-    Evaluation,
-    /// An RFC 3339 instant: judged then instead. Relaxing; reported.
-    At(OffsetDateTime),
-    /// `ignore-expiry-unsafe`: notAfter is not checked (notBefore still is,
-    /// at the evaluation time). Relaxing; reported.
-    IgnoreExpiryUnsafe,
-}
-
-impl CertTimePolicy {
-    /// Parses `evaluation`, `ignore-expiry-unsafe` or an RFC 3339 instant.
-    pub fn parse(s: &str) -> Result<CertTimePolicy, String> {
-        match s {
-            "evaluation" => Ok(CertTimePolicy::Evaluation),
-            "ignore-expiry-unsafe" => Ok(CertTimePolicy::IgnoreExpiryUnsafe),
-            _ => crate::util::parse_time(s)
-                .map(CertTimePolicy::At)
-                .map_err(|_| {
-                    format!(
-                        "GPU certificate time policy {s:?}: expected `evaluation`, `ignore-expiry-unsafe` or an RFC 3339 instant"
-                    )
-                }),
-        }
-    }
-
-    pub fn label(&self) -> String {
-        match self {
-            CertTimePolicy::Evaluation => "evaluation".into(),
-            CertTimePolicy::At(t) => fmt_time(*t),
-            CertTimePolicy::IgnoreExpiryUnsafe => "ignore-expiry-unsafe".into(),
-        }
-    }
-
-    fn relaxing(&self) -> bool {
-        !matches!(self, CertTimePolicy::Evaluation)
-    }
-}
-
-/// Validates `sections.gpu`.
-pub fn validate_section(v: &Value) -> Result<(), String> {
-    let s: GpuSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    if let Some(t) = &s.cert_time {
-        CertTimePolicy::parse(t)?;
-    }
-    for (i, p) in s.rim_pins.iter().enumerate() {
-        if p.kind != "driver" && p.kind != "vbios" {
-            return Err(format!("rim_pins[{i}].kind {:?}: driver or vbios", p.kind));
-        }
-        if p.sha256.len() != 64
-            || !p
-                .sha256
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        {
-            return Err(format!(
-                "rim_pins[{i}].sha256 is not 64 lower-case hex digits"
-            ));
-        }
-        if s.rim_pins[..i].iter().any(|q| q.sha256 == p.sha256) {
-            return Err(format!("rim_pins[{i}] repeats sha256 {}", p.sha256));
-        }
-    }
-    Ok(())
-}
+pub use crate::protocol::{CertTimePolicy, GpuSection, Presence, RimPin};
 
 /// One result per check id (no subject): the family could not look at any
 /// GPU.
@@ -196,10 +87,7 @@ fn title_of(id: &str) -> &'static str {
 }
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
-    let section: GpuSection = match ctx.protocol.section::<GpuSection>("gpu") {
-        Ok(s) => s.unwrap_or_default(),
-        Err(e) => return all(Status::Fail, &e, None),
-    };
+    let section: GpuSection = ctx.protocol.sections.gpu();
     let (policy_src, policy_text) = match (&ctx.options.gpu_cert_time, &section.cert_time) {
         (Some(cli), _) => ("--gpu-cert-time", cli.clone()),
         (None, Some(p)) => ("protocol", p.clone()),
@@ -1130,6 +1018,11 @@ fn short_cn(dn: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// This family's section, validated as part of a protocol file.
+    fn validate_section(v: &serde_json::Value) -> Result<(), String> {
+        crate::protocol::validate_one_section("gpu", v)
+    }
 
     #[test]
     fn cert_time_policies_parse_and_label() {

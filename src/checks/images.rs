@@ -15,8 +15,6 @@
 //!   fails when the protocol requires image evidence and warns otherwise,
 //!   and is not applicable under `--scope attestation`.
 
-use serde::Deserialize;
-
 use super::{CheckResult, Context, Scope, Status};
 use crate::evidence::oci::{self, Digest, ImageError, ImageFacts, ImageRecord, Reference};
 
@@ -25,55 +23,23 @@ pub const ID: &str = "images.manifest";
 const TITLE: &str = "Registry manifest matches the attested image digest";
 const SPEC: &str = "OCI image spec v1.1 (manifest, index, config, descriptors); Docker Registry HTTP API v2; docker/distribution reference grammar";
 
-/// Whether something is required (fail when absent) or optional (warn).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Requirement {
-    Required,
-    Optional,
-}
+pub use crate::protocol::{ImagesSection, Requirement};
 
-impl Requirement {
-    fn status(self) -> Status {
-        match self {
-            Requirement::Required => Status::Fail,
-            Requirement::Optional => Status::Warn,
-        }
+/// The status of missing evidence under a requirement: `required` fails,
+/// `optional` warns.
+fn status_of(r: Requirement) -> Status {
+    match r {
+        Requirement::Required => Status::Fail,
+        Requirement::Optional => Status::Warn,
     }
 }
 
-/// `sections.images` of a protocol file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImagesSection {
-    /// Captured registry evidence for every attested image: `required`
-    /// (missing → fail) or `optional` (missing → warn).
-    pub evidence: Requirement,
-    /// Digest-pinned references: `required` (a tag-only reference fails) or
-    /// `optional` (it warns).
-    pub digests: Requirement,
-}
-
-/// An image named by the attested command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AttestedImage {
-    /// Command-line parameter (`blyss_docker_img`), when known.
-    pub param: Option<String>,
-    /// The reference exactly as attested.
-    pub reference: String,
-}
-
-impl AttestedImage {
-    /// Result subject and record name: the parameter, or the reference.
-    pub fn subject(&self) -> &str {
-        self.param.as_deref().unwrap_or(&self.reference)
-    }
-}
+pub use crate::evidence::images::{attested_images_of, AttestedImage, AttestedImages};
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
-    let section = match ctx.protocol.section::<ImagesSection>("images") {
-        Ok(Some(s)) => s,
-        Ok(None) => {
+    let section = match &ctx.protocol.sections.images {
+        Some(s) => s,
+        None => {
             return vec![CheckResult::not_applicable(
                 ID,
                 TITLE,
@@ -84,7 +50,6 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             )
             .spec(SPEC)]
         }
-        Err(e) => return vec![CheckResult::fail(ID, TITLE, e).spec(SPEC)],
     };
     match attested_images(ctx) {
         Err(reason) => vec![CheckResult::fail(
@@ -102,7 +67,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
                     let mut r = CheckResult::new(
                         ID,
                         TITLE,
-                        section.evidence.status(),
+                        status_of(section.evidence),
                         format!("{param}: {why}; no image reference to check"),
                     )
                     .spec(SPEC);
@@ -117,7 +82,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
                     CheckResult::new(
                         ID,
                         TITLE,
-                        section.evidence.status(),
+                        status_of(section.evidence),
                         "the attested command line names no container image",
                     )
                     .spec(SPEC),
@@ -133,46 +98,6 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
 fn attested_images(ctx: &Context) -> Result<AttestedImages, String> {
     let doc = ctx.doc.as_ref().map_err(|e| e.clone())?;
     attested_images_of(doc)
-}
-
-/// Images of the attested command line, and image parameters that are
-/// missing, repeated or unparsable (parameter, why).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AttestedImages {
-    pub images: Vec<AttestedImage>,
-    pub errors: Vec<(String, String)>,
-}
-
-/// The images an attestation document's command line names, in the order
-/// of `evidence::cmdline::IMAGE_PARAMS` (shared with the collector, so that
-/// collect fetches exactly what audit judges).
-pub fn attested_images_of(
-    doc: &crate::evidence::attestation::AttestationDocument,
-) -> Result<AttestedImages, String> {
-    use crate::evidence::cmdline::{Cmdline, CmdlineError};
-    let launch = doc
-        .launch
-        .as_ref()
-        .ok_or("the attestation evidence has no kernel command line")?;
-    let c = Cmdline::parse(&launch.kernel_cli).map_err(|e| format!("kernel command line: {e}"))?;
-    Ok(AttestedImages {
-        images: c
-            .images
-            .iter()
-            .map(|i| AttestedImage {
-                param: Some(i.param.clone()),
-                reference: i.reference.clone(),
-            })
-            .collect(),
-        errors: c
-            .image_errors
-            .iter()
-            .map(|e| match e {
-                CmdlineError::Param { param, reason } => (param.clone(), reason.clone()),
-                other => (String::new(), other.to_string()),
-            })
-            .collect(),
-    })
 }
 
 /// Judges each image (the testable core of [`run`]).
@@ -276,7 +201,7 @@ fn check_image(ctx: &Context, section: &ImagesSection, img: &AttestedImage) -> C
     };
     let Some(attested) = reference.digest.clone() else {
         let mut r = base(
-            section.digests.status(),
+            status_of(section.digests),
             format!(
                 "{}: tag only, no digest: a tag can be moved and proves nothing about what ran",
                 reference.canonical()
@@ -315,7 +240,7 @@ fn check_image(ctx: &Context, section: &ImagesSection, img: &AttestedImage) -> C
                 " (not applicable under --scope attestation)",
             )
         } else {
-            (section.evidence.status(), "")
+            (status_of(section.evidence), "")
         };
         return base(
             status,
@@ -419,7 +344,7 @@ fn check_image(ctx: &Context, section: &ImagesSection, img: &AttestedImage) -> C
             } else if ctx.scope() == Scope::Attestation {
                 Status::NotApplicable
             } else {
-                section.evidence.status()
+                status_of(section.evidence)
             };
             let why = match (&record, missing) {
                 (Some(Ok(rec)), true) if !rec.errors.is_empty() => {
@@ -599,16 +524,14 @@ fn human_size(n: u64) -> String {
     format!("{n} bytes")
 }
 
-/// Validates this family's protocol section (`sections.images`).
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    serde_json::from_value::<ImagesSection>(v.clone())
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// This family's section, validated as part of a protocol file.
+    fn validate_section(v: &serde_json::Value) -> Result<(), String> {
+        crate::protocol::validate_one_section("images", v)
+    }
 
     #[test]
     fn section_requires_known_fields_and_values() {

@@ -15,15 +15,14 @@
 //! * `snp.firmware-image` — each image under `evidence/firmware/` has the
 //!   pinned sha256 and yields exactly the pinned descriptor.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{CheckResult, Context};
 use crate::evidence::layout;
 use crate::measure::{
-    self, cmdline_hash, FirmwareDescriptor, FirmwareSource, Hex, KernelHashes, LaunchParams,
-    Measurement, VcpuType, VmmType, VmsaFpu,
+    self, FirmwareDescriptor, FirmwareSource, Hex, LaunchParams, Measurement, VcpuType, VmmType,
 };
+pub use crate::protocol::MeasurementSection;
 use crate::util::short_hex;
 
 const ID: &str = "snp.measurement";
@@ -38,98 +37,6 @@ const SPEC_IMAGE: &str =
 /// Highest vCPU count tried when diagnosing a mismatch (the document parser's limit).
 const MAX_VCPUS_TRIED: u32 = 512;
 
-/// `sections.measurement` of a protocol file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MeasurementSection {
-    /// The pinned firmware: image sha256 and descriptor.
-    pub firmware: FirmwareDescriptor,
-    /// SHA-256 of the kernel (lower-case hex).
-    pub kernel_sha256: String,
-    /// SHA-256 of the initrd (lower-case hex).
-    pub initrd_sha256: String,
-    /// Exact substrings removed, every occurrence, from the published
-    /// command line before hashing; nothing else is changed (no trimming).
-    pub cmdline_remove: Vec<String>,
-    pub vcpu_type: VcpuType,
-    pub vmm: VmmType,
-    /// SEV_FEATURES of the VMSAs.
-    pub guest_features: Hex,
-    pub vmsa_fpu: VmsaFpu,
-    /// The measurement the protocol expects (v0.0.2), lower-case hex.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_measurement: Option<String>,
-}
-
-fn is_lower_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-impl MeasurementSection {
-    fn validate(&self) -> Result<(), String> {
-        self.firmware.validate().map_err(|e| e.to_string())?;
-        for (name, v) in [
-            ("kernel_sha256", &self.kernel_sha256),
-            ("initrd_sha256", &self.initrd_sha256),
-        ] {
-            if !is_lower_hex(v, 64) {
-                return Err(format!("{name} must be 64 lower-case hex digits"));
-            }
-        }
-        if self.cmdline_remove.iter().any(|s| s.is_empty()) {
-            return Err("cmdline_remove entries must not be empty".into());
-        }
-        if let Some(m) = &self.expected_measurement {
-            if !is_lower_hex(m, 96) {
-                return Err("expected_measurement must be 96 lower-case hex digits".into());
-            }
-        }
-        Ok(())
-    }
-
-    fn hashes(&self, cmdline: &str) -> Result<KernelHashes, String> {
-        let h32 = |name: &str, v: &str| -> Result<[u8; 32], String> {
-            hex::decode(v)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| format!("{name} is not 32 bytes of hex"))
-        };
-        Ok(KernelHashes {
-            kernel: h32("kernel_sha256", &self.kernel_sha256)?,
-            initrd: h32("initrd_sha256", &self.initrd_sha256)?,
-            cmdline: cmdline_hash(cmdline),
-        })
-    }
-
-    fn params(&self, vcpus: u32) -> LaunchParams {
-        LaunchParams {
-            vcpus,
-            vcpu_type: self.vcpu_type,
-            vmm: self.vmm,
-            guest_features: self.guest_features.0,
-            vmsa_fpu: self.vmsa_fpu,
-        }
-    }
-
-    /// The command line QEMU was given: the published one minus the
-    /// `cmdline_remove` substrings; also how many were removed.
-    fn cmdline(&self, published: &str) -> (String, usize) {
-        let mut s = published.to_string();
-        let mut n = 0;
-        for r in &self.cmdline_remove {
-            n += s.matches(r.as_str()).count();
-            s = s.replace(r.as_str(), "");
-        }
-        (s, n)
-    }
-}
-
-/// Validates `sections.measurement`.
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    let s: MeasurementSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    s.validate()
-}
-
 /// The firmware chosen for the recomputation.
 struct Chosen {
     desc: FirmwareDescriptor,
@@ -140,9 +47,9 @@ struct Chosen {
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
     let mut out = Vec::new();
-    let sec = match ctx.protocol.section::<MeasurementSection>("measurement") {
-        Ok(Some(s)) => s,
-        Ok(None) => {
+    let sec = match &ctx.protocol.sections.measurement {
+        Some(s) => s,
+        None => {
             out.push(
                 CheckResult::not_applicable(
                     ID,
@@ -156,19 +63,15 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             );
             return out;
         }
-        Err(e) => {
-            out.push(CheckResult::fail(ID, TITLE, e).spec(SPEC));
-            return out;
-        }
     };
-    let (image_results, chosen) = firmware_images(ctx, &sec);
+    let (image_results, chosen) = firmware_images(ctx, sec);
     out.extend(image_results);
     let chosen = chosen.unwrap_or_else(|| Chosen {
         desc: sec.firmware.clone(),
         source: FirmwareSource::Descriptor,
         member: None,
     });
-    let (result, recomputed) = measurement(ctx, &sec, &chosen);
+    let (result, recomputed) = measurement(ctx, sec, &chosen);
     out.push(result);
     if let Some(pin) = &sec.expected_measurement {
         out.push(pinned(ctx, pin, recomputed.as_ref()));

@@ -6,14 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
-
 use super::{CheckResult, Context};
 use crate::evidence::amd::{
     self, FwVersion, Product, ProductFinding, ReportFields, SigningKey, Tcb, VcekExtensions,
 };
 use crate::evidence::attestation::AttestationDocument;
 use crate::evidence::layout;
+use crate::protocol::{SnpSection, TcbSpec};
 use crate::util::short_hex;
 
 const SPEC_REPORT: &str = "AMD SEV-SNP ABI spec 56860, ATTESTATION_REPORT structure";
@@ -30,136 +29,10 @@ pub mod policy_bits {
     pub const MBZ: u64 = !((1u64 << 26) - 1);
 }
 
-/// A minimum TCB in a protocol file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TcbSpec {
-    #[serde(default)]
-    pub fmc: Option<u8>,
-    pub bootloader: u8,
-    pub tee: u8,
-    pub snp: u8,
-    pub microcode: u8,
-}
-
-impl TcbSpec {
-    pub fn tcb(&self) -> Tcb {
-        Tcb {
-            fmc: self.fmc,
-            bootloader: self.bootloader,
-            tee: self.tee,
-            snp: self.snp,
-            microcode: self.microcode,
-        }
-    }
-}
-
-/// A minimum firmware version (compared as major, minor, build).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FwSpec {
-    pub major: u8,
-    pub minor: u8,
-    pub build: u8,
-}
-
-/// A minimum guest-policy ABI version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AbiSpec {
-    pub major: u8,
-    pub minor: u8,
-}
-
-/// `sections.snp` of a protocol file (documented in `protocol/checks.md`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SnpSection {
-    /// Accepted product lines; absent = any the trust set anchors.
-    #[serde(default)]
-    pub products: Option<Vec<String>>,
-    /// VMPL the report must state; absent = any.
-    #[serde(default)]
-    pub vmpl: Option<u32>,
-    pub allow_debug: bool,
-    pub allow_migration_agent: bool,
-    pub allow_smt: bool,
-    pub require_single_socket: bool,
-    /// Minimum ABI in the guest policy (bits 15:0).
-    #[serde(default)]
-    pub min_policy_abi: Option<AbiSpec>,
-    pub min_guest_svn: u32,
-    /// Minimum REPORTED/CURRENT/COMMITTED TCB per product line.
-    pub min_tcb: BTreeMap<String, TcbSpec>,
-    /// Minimum LAUNCH_TCB per product line.
-    pub min_launch_tcb: BTreeMap<String, TcbSpec>,
-    /// Minimum CURRENT firmware version.
-    #[serde(default)]
-    pub min_firmware: Option<FwSpec>,
-    /// Whether COMMITTED may lag CURRENT (then reported as a warning).
-    pub permit_provisional_firmware: bool,
-    /// Whether a bundle without the AMD KDS CRL fails `amd.crl`.
-    pub require_crl: bool,
-}
-
-impl SnpSection {
-    /// The rules applied when a protocol has no `snp` section: no debug, no
-    /// migration agent, no provisional firmware, no minimums.
-    pub fn fallback() -> SnpSection {
-        SnpSection {
-            products: None,
-            vmpl: None,
-            allow_debug: false,
-            allow_migration_agent: false,
-            allow_smt: true,
-            require_single_socket: false,
-            min_policy_abi: None,
-            min_guest_svn: 0,
-            min_tcb: BTreeMap::new(),
-            min_launch_tcb: BTreeMap::new(),
-            min_firmware: None,
-            permit_provisional_firmware: false,
-            require_crl: false,
-        }
-    }
-}
-
-/// Validates `sections.snp`.
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    let s: SnpSection = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-    for p in s.products.iter().flatten() {
-        if Product::from_name(p).is_none() {
-            return Err(format!("products: unknown product line {p:?}"));
-        }
-    }
-    if let Some(v) = s.vmpl {
-        if v > 3 {
-            return Err(format!("vmpl {v} is not 0..=3"));
-        }
-    }
-    for (field, map) in [
-        ("min_tcb", &s.min_tcb),
-        ("min_launch_tcb", &s.min_launch_tcb),
-    ] {
-        for (p, t) in map {
-            let prod = Product::from_name(p)
-                .ok_or_else(|| format!("{field}: unknown product line {p:?}"))?;
-            if (prod == Product::Turin) != t.fmc.is_some() {
-                return Err(format!(
-                    "{field}.{p}: fmc is required for Turin and only for Turin"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The protocol's `snp` section (or the fallback), or why it is unusable.
-pub fn section(ctx: &Context) -> Result<(SnpSection, bool), String> {
-    match ctx.protocol.section::<SnpSection>("snp")? {
-        Some(s) => Ok((s, true)),
-        None => Ok((SnpSection::fallback(), false)),
-    }
+/// The protocol's `snp` rules (or the fallback), and whether the protocol
+/// stated them.
+pub fn section(ctx: &Context) -> (SnpSection, bool) {
+    ctx.protocol.sections.snp()
 }
 
 /// The bundle member holding the VCEK the document came with.
@@ -511,18 +384,7 @@ impl Analysis<'_> {
         const ID: &str = "snp.policy";
         const TITLE: &str = "Guest policy and minimum versions";
         let spec = "AMD SEV-SNP ABI spec 56860, guest policy (SMT bit 16, MIGRATE_MA 18, DEBUG 19, SINGLE_SOCKET 20, ABI 15:0); go-sev-guest validate (minimum TCB, launch TCB, firmware version, VMPL)";
-        let (s, from_file) = match section(self.ctx) {
-            Ok(x) => x,
-            Err(e) => {
-                return self
-                    .base(CheckResult::fail(
-                        ID,
-                        TITLE,
-                        format!("protocol unusable: {e}"),
-                    ))
-                    .spec(spec)
-            }
-        };
+        let (s, from_file) = section(self.ctx);
         let f = self.f;
         let pol = f.policy;
         let mut problems: Vec<String> = Vec::new();
@@ -703,9 +565,7 @@ impl Analysis<'_> {
         const ID: &str = "snp.provisional-firmware";
         const TITLE: &str = "Committed firmware";
         let spec = "AMD SEV-SNP ABI spec 56860, COMMITTED_TCB / COMMITTED version vs CURRENT; go-sev-guest validate (PermitProvisionalFirmware)";
-        let permit = section(self.ctx)
-            .map(|(s, _)| s.permit_provisional_firmware)
-            .unwrap_or(false);
+        let permit = section(self.ctx).0.permit_provisional_firmware;
         let f = self.f;
         let cur = tcb_text(f.current_tcb, self.product);
         let com = tcb_text(f.committed_tcb, self.product);

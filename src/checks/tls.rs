@@ -25,100 +25,17 @@ use rustls_pki_types::{
     alg_id, AlgorithmIdentifier, CertificateDer, InvalidSignature, ServerName,
     SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
-use serde::{Deserialize, Serialize};
 
 use super::{CheckResult, Context, Scope};
 use crate::evidence::layout;
+use crate::protocol::{ChainRule, TailRule, TlsSection};
 
-/// Schema id of `evidence/tls/handshake.json`.
-pub const HANDSHAKE_SCHEMA: &str = "blyss-evidence.tls-handshake/v1";
-
-/// `evidence/tls/handshake.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HandshakeRecord {
-    pub schema: String,
-    pub host: String,
-    pub port: u16,
-    /// Name sent in SNI and checked against the certificate.
-    pub server_name: String,
-    pub captured_at: String,
-    pub protocol_version: String,
-    pub cipher_suite: String,
-    /// The presented chain, in order (members and their sha256).
-    pub chain: Vec<ChainEntry>,
-    /// Verification at collection time (informational; the audit re-verifies).
-    pub verification: Verification,
-    /// A second handshake made after the document was fetched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub second_handshake: Option<SecondHandshakeRecord>,
-}
-
-/// One presented certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChainEntry {
-    pub member: String,
-    pub sha256: String,
-}
-
-/// Verification outcome recorded by the collector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Verification {
-    /// `name version` of the collector's trust set.
-    pub trust_set: String,
-    pub verified: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// The second handshake: `same-leaf`, `different-leaf` (chain stored under
-/// `evidence/tls/second/`) or `failed`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecondHandshakeRecord {
-    pub outcome: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub leaf_sha256: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chain: Vec<ChainEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// `sections.tls` of a protocol file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Section {
-    /// Whether `tls.chain` applies.
-    #[serde(default)]
-    chain: ChainRule,
-    /// Why (shown when not applicable).
-    #[serde(default)]
-    chain_reason: Option<String>,
-    /// What `report_data[32..64]` must hold.
-    #[serde(default)]
-    report_data_tail: TailRule,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum ChainRule {
-    #[default]
-    Required,
-    NotApplicable,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-enum TailRule {
-    /// 32 zero bytes (the Blyss enclave).
-    #[default]
-    Zero,
-    /// Not constrained.
-    Any,
-}
+// The handshake records are the bundle's format, written by `collect` and
+// read here: they live in `evidence::tls` (re-exported for callers of the
+// old path).
+pub use crate::evidence::tls::{
+    ChainEntry, HandshakeRecord, SecondHandshakeRecord, Verification, HANDSHAKE_SCHEMA,
+};
 
 const BINDING: &str = "tls.binding";
 const BINDING_TITLE: &str = "TLS certificate bound to the attestation report";
@@ -197,29 +114,13 @@ fn captured(ctx: &Context) -> Result<Option<Captured>, String> {
     Ok(Some(Captured { rec, chain }))
 }
 
-fn section(ctx: &Context) -> Result<Section, String> {
-    Ok(ctx.protocol.section::<Section>("tls")?.unwrap_or(Section {
-        chain: ChainRule::Required,
-        chain_reason: None,
-        report_data_tail: TailRule::Zero,
-    }))
-}
-
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
-    let sec = match section(ctx) {
-        Ok(s) => s,
-        Err(e) => {
-            return vec![
-                CheckResult::fail(BINDING, BINDING_TITLE, e.clone()).spec(BINDING_SPEC),
-                CheckResult::fail(CHAIN, CHAIN_TITLE, e).spec(CHAIN_SPEC),
-            ]
-        }
-    };
+    let sec = ctx.protocol.sections.tls();
     let cap = captured(ctx);
     vec![binding(ctx, &sec, &cap), chain(ctx, &sec, &cap)]
 }
 
-fn binding(ctx: &Context, sec: &Section, cap: &Result<Option<Captured>, String>) -> CheckResult {
+fn binding(ctx: &Context, sec: &TlsSection, cap: &Result<Option<Captured>, String>) -> CheckResult {
     let fail = |s: String| CheckResult::fail(BINDING, BINDING_TITLE, s).spec(BINDING_SPEC);
     let doc = match ctx.doc {
         Ok(d) => d,
@@ -382,7 +283,7 @@ fn target_host(target: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
-fn chain(ctx: &Context, sec: &Section, cap: &Result<Option<Captured>, String>) -> CheckResult {
+fn chain(ctx: &Context, sec: &TlsSection, cap: &Result<Option<Captured>, String>) -> CheckResult {
     let fail = |s: String| CheckResult::fail(CHAIN, CHAIN_TITLE, s).spec(CHAIN_SPEC);
     let na = |s: String| CheckResult::not_applicable(CHAIN, CHAIN_TITLE, s).spec(CHAIN_SPEC);
     if ctx.scope() == Scope::Attestation {
@@ -558,13 +459,6 @@ fn describe_name(contents: &[u8]) -> String {
         .unwrap_or_else(|_| "(unparsable subject)".into())
 }
 
-/// Validates this family's protocol section (`sections.tls`).
-pub fn validate_section(v: &serde_json::Value) -> Result<(), String> {
-    serde_json::from_value::<Section>(v.clone())
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
 // ---- RustCrypto signature algorithms for rustls-webpki ----------------------
 
 /// The signature algorithms `tls.chain` accepts (RustCrypto, no ring).
@@ -699,6 +593,11 @@ impl SignatureVerificationAlgorithm for Rsa {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// This family's section, validated as part of a protocol file.
+    fn validate_section(v: &serde_json::Value) -> Result<(), String> {
+        crate::protocol::validate_one_section("tls", v)
+    }
 
     #[test]
     fn target_host_strips_scheme_and_port() {

@@ -29,8 +29,8 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::bundle::{BundleBuilder, BundleError, Source};
-use crate::checks::tls::{ChainEntry, HandshakeRecord, SecondHandshakeRecord, Verification};
 use crate::evidence::attestation::AttestationDocument;
+use crate::evidence::tls::{ChainEntry, HandshakeRecord, SecondHandshakeRecord, Verification};
 use crate::trust::TrustSet;
 
 pub mod ct;
@@ -542,7 +542,7 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
 pub struct Verified {
     /// The sealed bundle (zip bytes).
     pub bundle: Vec<u8>,
-    pub report: crate::report::Report,
+    pub report: crate::audit::Report,
     /// Fingerprint of the key that signed the bundle (pinned in the audit).
     pub signer: String,
 }
@@ -568,8 +568,8 @@ pub fn verify(
     let bytes = collected.builder.seal(crate::util::now(), key)?;
     let bundle = crate::bundle::Bundle::from_bytes(&bytes, "verify.zip")?;
     let signer = crate::bundle::keys::fingerprint(key.verifying_key());
-    let options = crate::checks::AuditOptions {
-        signer_pin: Some(crate::checks::SignerPin::Fingerprint(signer.clone())),
+    let options = crate::audit::AuditOptions {
+        signer_pin: Some(crate::audit::SignerPin::Fingerprint(signer.clone())),
         ..Default::default()
     };
     let report = crate::audit::audit(&bundle, &protocol, trust, &options, crate::util::now());
@@ -588,18 +588,18 @@ pub enum VerifyError {
     Collect(#[from] CollectError),
     /// The audit ran and failed; the report says why.
     #[error("audit failed: {}", .0.verdict.failed_required.join(", "))]
-    Failed(Box<crate::report::Report>),
+    Failed(Box<crate::audit::Report>),
 }
 
 /// Mirrors the original verifier's `verify_url(url)`: collects `url` with the
 /// default protocol, the production trust set and the production KDS, audits
 /// the result, and returns the report when the verdict is PASS (an error
 /// carrying the report otherwise).
-pub fn verify_url(url: &str) -> Result<crate::report::Report, VerifyError> {
+pub fn verify_url(url: &str) -> Result<crate::audit::Report, VerifyError> {
     let v = verify(&CollectOptions::new(url), &TrustSet::production(), None)?;
     match v.report.verdict.status {
-        crate::checks::Verdict::Pass => Ok(v.report),
-        crate::checks::Verdict::Fail => Err(VerifyError::Failed(Box::new(v.report))),
+        crate::audit::Verdict::Pass => Ok(v.report),
+        crate::audit::Verdict::Fail => Err(VerifyError::Failed(Box::new(v.report))),
     }
 }
 
@@ -731,7 +731,7 @@ fn store_tls(ctx: &CollectCtx, cap: &TlsCapture, ev: &Evidence) {
         }
     };
     let rec = HandshakeRecord {
-        schema: crate::checks::tls::HANDSHAKE_SCHEMA.into(),
+        schema: crate::evidence::tls::HANDSHAKE_SCHEMA.into(),
         host: cap.host.clone(),
         port: cap.port,
         server_name: cap.server_name.clone(),

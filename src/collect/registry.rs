@@ -776,7 +776,7 @@ pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
     if !ctx.options.images {
         return;
     }
-    let images = match crate::checks::images::attested_images_of(doc) {
+    let images = match crate::evidence::images::attested_images_of(doc) {
         Ok(i) => i,
         Err(e) => {
             out.warn(format!(

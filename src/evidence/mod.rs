@@ -6,7 +6,10 @@ pub mod attestation;
 pub mod cmdline;
 pub mod ct;
 pub mod gpu;
+pub mod images;
 pub mod oci;
+pub mod secrets;
+pub mod tls;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
 /// `protocol/bundle-format.md`).

@@ -3,15 +3,25 @@
 //! (`protocol/*.json`); `--protocol FILE` loads another.
 //!
 //! A protocol file has a small fixed head and one section per check family
-//! (`sections.snp`, `sections.measurement`, …). Each family parses and
-//! validates its own section with a typed, `deny_unknown_fields` struct, so a
-//! typo in a protocol file is an error at load time, not a silent default.
+//! (`sections.snp`, `sections.measurement`, …). The whole file is parsed once,
+//! at load, into typed `deny_unknown_fields` structs ([`sections`]), so a
+//! typo, a wrong type or a missing value is an error naming its JSON path
+//! (`sections.snp.vmpl: ...`) before any check runs; the checks receive the
+//! typed sections and never see JSON. This module depends on `evidence`,
+//! `measure` and `util` only, never on `checks`.
+//!
+//! An upstream Blyss protocol file (what the service publishes, e.g.
+//! `fixtures/blyss/protocol-v0.0.1.json`) is accepted too: [`upstream`]
+//! translates it onto the built-in protocol of the same version.
 
-use std::collections::BTreeMap;
+pub mod sections;
+pub mod upstream;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
+
+pub use sections::*;
 
 /// Schema id every protocol file must carry.
 pub const SCHEMA: &str = "blyss-evidence.protocol/v1";
@@ -44,7 +54,7 @@ pub enum ProtocolError {
     Invalid { name: String, reason: String },
 }
 
-/// Head of a protocol file.
+/// Head of a protocol file (our format, `blyss-evidence.protocol/v1`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProtocolFile {
@@ -55,10 +65,11 @@ struct ProtocolFile {
     source: String,
     /// Check ids (or `family.*`) whose failure fails the audit.
     required_checks: Vec<String>,
-    /// Family sections, validated by the families.
+    /// Family sections, typed (see [`sections`]).
     #[serde(default)]
-    sections: BTreeMap<String, Value>,
-    /// The upstream protocol file, verbatim, for traceability.
+    sections: Sections,
+    /// The upstream protocol file, verbatim, for traceability (and so the
+    /// redactor learns the secret values its launch configuration holds).
     #[serde(default)]
     upstream: Option<Value>,
 }
@@ -74,27 +85,19 @@ pub struct Protocol {
     /// sha256 of the protocol file bytes.
     pub digest: String,
     required: Vec<String>,
-    sections: BTreeMap<String, Value>,
+    /// The typed sections every check family reads.
+    pub sections: Sections,
+    /// The upstream protocol file, verbatim (redaction and traceability
+    /// only: no check reads it).
     pub upstream: Option<Value>,
-}
-
-/// Section validators, one per family that has a section. A family adds
-/// its line here; unknown section names are rejected.
-type Validator = fn(&Value) -> Result<(), String>;
-fn validators() -> Vec<(&'static str, Validator)> {
-    vec![
-        ("snp", crate::checks::snp::validate_section),
-        ("cmdline", crate::checks::cmdline::validate_section),
-        ("measurement", crate::checks::measurement::validate_section),
-        ("tls", crate::checks::tls::validate_section),
-        ("ct", crate::checks::ct::validate_section),
-        ("images", crate::checks::images::validate_section),
-        ("gpu", crate::checks::gpu::validate_section),
-    ]
+    /// Set when the file read was an upstream Blyss protocol file: what was
+    /// taken from it and what came from our built-in protocol.
+    pub translated: Option<upstream::Translation>,
 }
 
 impl Protocol {
-    /// Loads `id_or_path`: an embedded id, or a path to a JSON file.
+    /// Loads `id_or_path`: an embedded id, or a path to a JSON file (our
+    /// format or an upstream Blyss protocol file).
     pub fn load(id_or_path: &str) -> Result<Protocol, ProtocolError> {
         if let Some((_, text)) = EMBEDDED.iter().find(|(id, _)| *id == id_or_path) {
             return Self::parse(text.as_bytes(), "embedded");
@@ -110,25 +113,32 @@ impl Protocol {
         Err(ProtocolError::UnknownId(id_or_path.into()))
     }
 
-    /// Parses and validates protocol bytes.
+    /// Parses and validates protocol bytes: our format, or an upstream Blyss
+    /// protocol file (detected by its `version` + `requirements` head and no
+    /// `schema`), translated onto the built-in protocol of the same version.
     pub fn parse(bytes: &[u8], origin: &str) -> Result<Protocol, ProtocolError> {
         let inv = |r: String| ProtocolError::Invalid {
             name: origin.into(),
             reason: r,
         };
-        let f: ProtocolFile = serde_json::from_slice(bytes).map_err(|e| inv(e.to_string()))?;
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| inv(e.to_string()))?;
+        if upstream::is_upstream(&value) {
+            return upstream::translate(value, bytes, origin);
+        }
+        let f: ProtocolFile = from_value_at(value).map_err(|e| inv(e.to_string()))?;
+        Self::from_file(f, bytes, origin)
+    }
+
+    fn from_file(f: ProtocolFile, bytes: &[u8], origin: &str) -> Result<Protocol, ProtocolError> {
+        let inv = |r: String| ProtocolError::Invalid {
+            name: origin.into(),
+            reason: r,
+        };
         if f.schema != SCHEMA {
-            return Err(inv(format!("schema {:?}, expected {SCHEMA:?}", f.schema)));
+            return Err(inv(format!("schema: {:?}, expected {SCHEMA:?}", f.schema)));
         }
-        let vals = validators();
-        for (name, v) in &f.sections {
-            let (_, check) = vals
-                .iter()
-                .find(|(n, _)| n == name)
-                .ok_or_else(|| inv(format!("unknown section {name:?}")))?;
-            check(v).map_err(|e| inv(format!("section {name}: {e}")))?;
-        }
-        for r in &f.required_checks {
+        f.sections.validate().map_err(|e| inv(e.to_string()))?;
+        for (i, r) in f.required_checks.iter().enumerate() {
             let ok = r.split('.').count() == 2
                 && r.split('.').all(|p| {
                     !p.is_empty()
@@ -138,7 +148,7 @@ impl Protocol {
                 });
             if !ok {
                 return Err(inv(format!(
-                    "required check {r:?} is not a check id or family.*"
+                    "required_checks[{i}]: {r:?} is not a check id or family.*"
                 )));
             }
         }
@@ -151,6 +161,7 @@ impl Protocol {
             required: f.required_checks,
             sections: f.sections,
             upstream: f.upstream,
+            translated: None,
         })
     }
 
@@ -166,16 +177,41 @@ impl Protocol {
     pub fn required_checks(&self) -> &[String] {
         &self.required
     }
+}
 
-    /// A family's section, parsed into its typed form; `None` when absent.
-    pub fn section<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>, String> {
-        match self.sections.get(name) {
-            None => Ok(None),
-            Some(v) => serde_json::from_value(v.clone())
-                .map(Some)
-                .map_err(|e| format!("protocol section {name}: {e}")),
+/// Deserializes `value` into `T`, naming the JSON path of the first
+/// offending key in the error (`sections.measurement.vcpu_type: unknown
+/// variant ...`). serde_path_to_error (dtolnay, serde's author; one small
+/// crate, no further dependencies) tracks the path; serde_json alone only
+/// says what was wrong, not where.
+pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(
+    value: Value,
+) -> Result<T, sections::PathError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        sections::PathError {
+            path: if path == "." {
+                "(top level)".into()
+            } else {
+                path
+            },
+            message,
         }
-    }
+    })
+}
+
+/// Validates one section `name` as part of an otherwise empty protocol
+/// file (unit tests of the check families).
+#[cfg(test)]
+pub(crate) fn validate_one_section(name: &str, v: &Value) -> Result<(), String> {
+    let file = serde_json::json!({
+        "schema": SCHEMA, "id": "t", "title": "t", "source": "t",
+        "required_checks": [], "sections": { name: v },
+    });
+    Protocol::parse(file.to_string().as_bytes(), "t")
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -212,5 +248,19 @@ mod tests {
         assert!(p.is_required("bundle.integrity"));
         assert!(!p.is_required("bundle.signature"));
         assert!(!p.is_required("snpx.y"));
+    }
+
+    #[test]
+    fn misspelled_key_is_refused_with_its_path() {
+        let mut v: Value = serde_json::from_str(EMBEDDED[0].1).unwrap();
+        let m = v["sections"]["measurement"].as_object_mut().unwrap();
+        let x = m.remove("vcpu_type").unwrap();
+        m.insert("vcpu_typ".into(), x);
+        let e = Protocol::parse(v.to_string().as_bytes(), "t")
+            .unwrap_err()
+            .to_string();
+        eprintln!("{e}");
+        assert!(e.contains("sections.measurement"), "{e}");
+        assert!(e.contains("vcpu_typ"), "{e}");
     }
 }

@@ -22,20 +22,9 @@
 //! `--no-redact` ([`Redactor::disabled`]) turns all of this off and is
 //! recorded in the report (`redacted: false`).
 
-/// Substrings (case-insensitive) of env names treated as secrets.
-pub const SECRET_NAME_PARTS: &[&str] = &[
-    "TOKEN",
-    "KEY",
-    "SECRET",
-    "PASSWORD",
-    "PASSWD",
-    "PASSPHRASE",
-    "CREDENTIAL",
-    "AUTH",
-    "PRIVATE",
-    "COOKIE",
-    "SESSION",
-];
+/// Substrings (case-insensitive) of env names treated as secrets (one
+/// list shared with the checks: `evidence::secrets`).
+pub use crate::evidence::secrets::SECRET_NAME_PARTS;
 
 /// Shortest learned value replaced wherever it occurs. Shorter values are
 /// still redacted where they appear as `NAME=VALUE`, but not as bare
@@ -62,10 +51,7 @@ impl Default for Redactor {
     }
 }
 
-fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
-}
+use crate::evidence::secrets::looks_secret;
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'

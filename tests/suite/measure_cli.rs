@@ -104,7 +104,8 @@ fn firmware_describe_prints_the_pinned_descriptor() {
         .clone();
     let printed: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let p = blyss_evidence::protocol::Protocol::load("v0.0.1").unwrap();
-    let sec: serde_json::Value = p.section("measurement").unwrap().unwrap();
+    let sec: serde_json::Value =
+        serde_json::to_value(p.sections.measurement.as_ref().unwrap()).unwrap();
     assert_eq!(printed, sec["firmware"]);
 }
 

@@ -66,7 +66,8 @@ fn real_image_descriptor_matches_the_published_facts_and_every_protocol_pin() {
     );
     for id in ["v0.0.1", "v0.0.1-test", "v0.0.2"] {
         let p = Protocol::load(id).unwrap();
-        let sec: serde_json::Value = p.section("measurement").unwrap().unwrap();
+        let sec: serde_json::Value =
+            serde_json::to_value(p.sections.measurement.as_ref().unwrap()).unwrap();
         let pinned: measure::FirmwareDescriptor =
             serde_json::from_value(sec["firmware"].clone()).unwrap();
         assert_eq!(pinned, d, "protocol {id}: pinned descriptor != derived");

@@ -1262,7 +1262,7 @@ pub fn expected_measurement(protocol: &str, kernel_cli: &str, vcpus: u32) -> [u8
     use blyss_evidence::checks::measurement::MeasurementSection;
     use blyss_evidence::measure::{self, cmdline_hash, KernelHashes, LaunchParams};
     let p = blyss_evidence::protocol::Protocol::load(protocol).unwrap();
-    let sec: MeasurementSection = p.section("measurement").unwrap().unwrap();
+    let sec: MeasurementSection = p.sections.measurement.clone().unwrap();
     let mut cli = kernel_cli.to_string();
     for r in &sec.cmdline_remove {
         cli = cli.replace(r.as_str(), "");
@@ -1287,7 +1287,8 @@ pub fn expected_measurement(protocol: &str, kernel_cli: &str, vcpus: u32) -> [u8
 
 /// The real January 2024 Blyss document (its launch parameters are reused
 /// by the synthetic documents).
-pub const BLYSS_DOC_2024: &[u8] = include_bytes!("../../../fixtures/blyss/attestation-2024-01.json");
+pub const BLYSS_DOC_2024: &[u8] =
+    include_bytes!("../../../fixtures/blyss/attestation-2024-01.json");
 
 impl World {
     /// Serves a TEST-ONLY synthetic Genoa document bound to `cert` (usually
