@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 
 use crate::bundle::Bundle;
-use crate::checks::{self, Context, Status};
+use crate::checks::{self, Context};
 // What a caller of the audit (the CLI, `collect --verify`) needs to call it
 // and read its outcome, so that such callers depend on `audit` alone.
 pub use crate::checks::{AuditOptions, Scope, SignerPin, Verdict};
@@ -74,24 +74,11 @@ pub fn audit(
 
     let redactor = redactor_for(bundle, &doc, protocol, options);
 
-    let verdict = checks::verdict(&results);
-    let failed_required: Vec<String> = results
-        .iter()
-        .filter(|r| r.required && r.status == Status::Fail)
-        .map(|r| r.id.clone())
-        .collect();
-    let warnings = results
-        .iter()
-        .filter(|r| r.status == Status::Warn || (r.status == Status::Fail && !r.required))
-        .count();
-    let mut label = match (verdict, options.scope) {
-        (Verdict::Fail, _) => "FAIL".to_string(),
-        (Verdict::Pass, Scope::Full) => "PASS".to_string(),
-        (Verdict::Pass, Scope::Attestation) => "PASS (attestation only)".to_string(),
-    };
-    if !trust.production {
-        label.push_str(" — NON-PRODUCTION TRUST");
-    }
+    let verdict = crate::report::derive_verdict(
+        &results,
+        options.scope == Scope::Attestation,
+        trust.production,
+    );
 
     let signer_fp = bundle
         .signer_pem
@@ -176,13 +163,7 @@ pub fn audit(
         facts,
         families: summarize_families(&results),
         checks: results,
-        verdict: VerdictInfo {
-            status: verdict,
-            label,
-            non_production_trust: !trust.production,
-            failed_required,
-            warnings,
-        },
+        verdict,
     };
     // Every string of the report goes through the redactor, whichever check,
     // bundle field or protocol text it came from.

@@ -1,4 +1,5 @@
-//! Small helpers shared by every module: hex, digests, time.
+//! Small helpers shared by every module: hex, digests, time, and the
+//! terminal-safe rendering of untrusted text ([`visible`]).
 
 use sha2::{Digest, Sha256, Sha384};
 use time::format_description::well_known::Rfc3339;
@@ -26,6 +27,73 @@ pub fn short_hex(value: &str) -> String {
         return value.to_string();
     }
     format!("{}…{}", &value[..8], &value[value.len() - 8..])
+}
+
+/// Whether `c` must not reach a terminal or a rendered page as itself:
+/// C0 controls (ESC, CR, LF, TAB, BS, …), DEL, C1 controls (U+0080–U+009F:
+/// U+009B is a one-character CSI on terminals that honour 8-bit controls),
+/// the bidirectional marks, embeddings, overrides and isolates (U+061C,
+/// U+200E, U+200F, U+202A–U+202E, U+2066–U+2069: they reorder what is
+/// displayed without changing the bytes, "Trojan Source"), and the Unicode
+/// line and paragraph separators (U+2028, U+2029), which some viewers break
+/// lines at.
+pub fn is_unsafe_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{61c}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{2028}'
+        | '\u{2029}')
+}
+
+/// Untrusted text made safe to print: every [`is_unsafe_char`] character
+/// is replaced by a visible escape (`\n`, `\t`, `\r`, `\x1b` for other C0
+/// controls and DEL, `\u{9b}` / `\u{202e}` for the others), so a string
+/// from the evidence, the bundle or a saved report can neither move the
+/// cursor, clear the screen, start a new line (and forge a `verdict:` line)
+/// nor reorder what is shown. Everything else, including other non-ASCII
+/// text, is kept. Borrowed when there is nothing to escape.
+///
+/// The escapes are for display, not for round-tripping: a literal
+/// backslash is kept as it is.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_unsafe(s, false)
+}
+
+/// [`visible`] for multi-line text shown where a line break is only layout
+/// (the HTML report's `<pre>` blocks): keeps `\n` and `\t`, escapes the
+/// rest.
+pub fn visible_multiline(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_unsafe(s, true)
+}
+
+fn escape_unsafe(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    let escaped = |c: char| is_unsafe_char(c) && !(keep_lines && matches!(c, '\n' | '\t'));
+    if !s.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            c if !escaped(c) => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if is_unsafe_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Formats a time as RFC 3339 in UTC with second precision, the only time
@@ -143,6 +211,29 @@ mod tests {
         let m = "1ee2a500b58a0c6935b29d0c7cc64cbdf25100a75b574163b8cf8a24bb4aa0a566bfa34a75610f2c7927d2353704131a";
         assert_eq!(short_hex(m), "1ee2a500…3704131a");
         assert_eq!(short_hex("abcd"), "abcd");
+    }
+
+    #[test]
+    fn visible_escapes_controls_c1_and_bidi_and_keeps_other_text() {
+        assert_eq!(
+            visible("a\x1b[2J\nverdict: PASS\t\r\x7f\u{9b}31m"),
+            "a\\x1b[2J\\nverdict: PASS\\t\\r\\x7f\\u{9b}31m"
+        );
+        assert_eq!(
+            visible("x\u{202e}y\u{2066}\u{200f}\u{61c}\u{2028}"),
+            "x\\u{202e}y\\u{2066}\\u{200f}\\u{61c}\\u{2028}"
+        );
+        assert_eq!(visible("\u{0}\u{1f}"), "\\x00\\x1f");
+        assert_eq!(
+            visible_multiline("a\n\tb\x1b\r\u{202e}"),
+            "a\n\tb\\x1b\\r\\u{202e}"
+        );
+        // Ordinary text, including non-ASCII, is borrowed unchanged.
+        let plain = "ARK-Milan — ✅ é 中 \\x1b";
+        assert!(matches!(visible(plain), std::borrow::Cow::Borrowed(p) if p == plain));
+        // Every escape is printable ASCII.
+        let all: String = (0u32..0x30000).filter_map(char::from_u32).collect();
+        assert!(!visible(&all).chars().any(is_unsafe_char));
     }
 
     #[test]

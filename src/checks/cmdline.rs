@@ -178,10 +178,13 @@ fn reconstruction(s: &CmdlineSection, c: &Cmdline, pid: &str) -> CheckResult {
     let words = |t: &str| shell_split(t).unwrap_or_default();
     let exp_words = words(&expected);
     let act_words = words(&c.stripped);
+    // Sets, so that the comparison is not words × words.
+    let exp_set: std::collections::BTreeSet<&String> = exp_words.iter().collect();
+    let act_set: std::collections::BTreeSet<&String> = act_words.iter().collect();
     let key = |w: &String| w.split('=').next().unwrap_or_default().to_string();
     let extra: Vec<String> = act_words
         .iter()
-        .filter(|w| !exp_words.contains(w))
+        .filter(|w| !exp_set.contains(w))
         .map(|w| {
             if w.contains('=') && !w.starts_with("dm-mod") && !w.starts_with("blyss_") {
                 w.clone()
@@ -192,15 +195,15 @@ fn reconstruction(s: &CmdlineSection, c: &Cmdline, pid: &str) -> CheckResult {
         .collect();
     let missing: Vec<String> = exp_words
         .iter()
-        .filter(|w| !act_words.contains(w))
+        .filter(|w| !act_set.contains(w))
         .map(key)
         .collect();
     let mut why = problems;
     if !extra.is_empty() {
-        why.push(format!("extraneous or altered: {}", extra.join(", ")));
+        why.push(format!("extraneous or altered: {}", first_few(&extra)));
     }
     if !missing.is_empty() {
-        why.push(format!("missing or altered: {}", missing.join(", ")));
+        why.push(format!("missing or altered: {}", first_few(&missing)));
     }
     if why.is_empty() {
         why.push(if exp_words == act_words {
@@ -217,6 +220,22 @@ fn reconstruction(s: &CmdlineSection, c: &Cmdline, pid: &str) -> CheckResult {
             why.join("; ")
         ),
     ))
+}
+
+/// The first 12 items joined, then how many more: a hostile command line
+/// of thousands of words must not turn into a summary of the same size.
+fn first_few(items: &[String]) -> String {
+    const SHOWN: usize = 12;
+    let mut s = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > SHOWN {
+        s.push_str(&format!(" and {} more", items.len() - SHOWN));
+    }
+    s
 }
 
 fn dm_verity(s: &CmdlineSection, c: &Cmdline) -> CheckResult {
@@ -298,7 +317,8 @@ fn security(s: &CmdlineSection, c: &Cmdline) -> CheckResult {
     const TITLE: &str = "Security flags present";
     let flags = shell_split(&s.security).unwrap_or_default();
     let words = shell_split(&c.stripped).unwrap_or_default();
-    let missing: Vec<&String> = flags.iter().filter(|f| !words.contains(f)).collect();
+    let word_set: std::collections::BTreeSet<&String> = words.iter().collect();
+    let missing: Vec<&String> = flags.iter().filter(|f| !word_set.contains(f)).collect();
     let base = |r: CheckResult| {
         r.subject("security-flags")
             .spec(format!(

@@ -89,7 +89,12 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Pass) => ExitCode::from(0),
         Ok(Outcome::Fail) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote evidence (member names, fields, a saved report):
+            // printed with control characters made visible.
+            eprintln!(
+                "error: {}",
+                blyss_evidence::util::visible(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }

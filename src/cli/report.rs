@@ -12,7 +12,7 @@ use super::Outcome;
 pub enum ReportCommand {
     /// Re-render a saved JSON report (no bundle needed).
     #[command(
-        after_help = "Example:\n  blyss-evidence report render report.json --html report.html --markdown report.md\n\nPrints the terminal summary too; the exit code is the saved verdict's (0 pass, 1 fail)."
+        after_help = "Example:\n  blyss-evidence report render report.json --html report.html --markdown report.md\n\nNothing is re-audited: the verdict is re-derived from the saved check results (required + status, the audit's own rule) and a report whose stored verdict or family summaries disagree with its checks is refused (exit 2). Prints the terminal summary too, saying it was re-rendered; the exit code is the re-derived verdict's (0 pass, 1 fail)."
     )]
     Render {
         /// The JSON report (schema_version 1).
@@ -44,10 +44,19 @@ pub fn run(c: ReportCommand) -> anyhow::Result<Outcome> {
             if html.is_none() && markdown.is_none() {
                 bail!("nothing to render: give --html PATH and/or --markdown PATH");
             }
-            write_rendered(&report, html.as_deref(), markdown.as_deref())?;
+            // The saved verdict is a claim like any other in the file:
+            // re-derived from the saved checks, refused when it disagrees.
+            report.check_consistency().map_err(|e| {
+                anyhow::anyhow!("{} is refused: {e}; nothing was rendered", json.display())
+            })?;
+            let source = json
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| json.display().to_string());
+            write_saved(&report, &source, html.as_deref(), markdown.as_deref())?;
             print!(
                 "{}",
-                blyss_evidence::report::terminal::render(&report, verbose)
+                blyss_evidence::report::terminal::render_saved(&report, verbose, &source)
             );
             Ok(match report.verdict.status {
                 blyss_evidence::checks::Verdict::Pass => Outcome::Pass,
@@ -55,6 +64,30 @@ pub fn run(c: ReportCommand) -> anyhow::Result<Outcome> {
             })
         }
     }
+}
+
+/// [`write_rendered`] for a saved report: each rendering says it was
+/// re-rendered from `source`, not re-audited.
+fn write_saved(
+    r: &Report,
+    source: &str,
+    html: Option<&Path>,
+    md: Option<&Path>,
+) -> anyhow::Result<()> {
+    let html_text = match html {
+        Some(_) => Some(html::render_saved(r, source)?),
+        None => None,
+    };
+    let md_text = md.map(|_| markdown::render_saved(r, source));
+    write_texts(html.zip(html_text.as_deref()), md.zip(md_text.as_deref()))
+}
+
+fn write_texts(html: Option<(&Path, &str)>, md: Option<(&Path, &str)>) -> anyhow::Result<()> {
+    for (p, t) in html.into_iter().chain(md) {
+        blyss_evidence::util::write_atomic(p, t.as_bytes())
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes HTML and/or Markdown renderings of a report (atomically: a

@@ -14,6 +14,14 @@
 //! options, the image reference and the trailing arguments) and the
 //! dm-verity target. The compliance rules live in `checks::cmdline`.
 //!
+//! Bounded: the command line is text the audited service publishes, so
+//! splitting refuses more than [`MAX_LEN`] bytes or [`MAX_WORDS`] words
+//! (Linux itself keeps at most 2,048 bytes on x86 and arm64,
+//! `COMMAND_LINE_SIZE`; the real Blyss command lines are about 1 KiB and 13
+//! words), and [`Cmdline`] indexes its parameters once, so that every
+//! lookup is a map search without allocation instead of a scan of all words
+//! (the scans and per-word copies cost 4 s and 1.25 GB on 10 MB of words).
+//!
 //! The command line carries secrets (`--env HUGGING_FACE_HUB_TOKEN=…`):
 //! values returned here are raw evidence and must only reach a report
 //! through the audit's redactor.
@@ -30,6 +38,8 @@
 //! // The two other image parameters are missing here:
 //! assert_eq!(c.image_errors.len(), 2);
 //! ```
+
+use std::collections::BTreeMap;
 
 use thiserror::Error;
 
@@ -48,6 +58,12 @@ pub const IMAGE_PARAMS: [(&str, &str); 3] = [
 /// Parameter holding the dm-verity target.
 pub const DM_PARAM: &str = "dm-mod.create";
 
+/// Longest text [`shell_split`] (hence [`Cmdline::parse`]) accepts, in
+/// bytes: 32 times the kernel's own `COMMAND_LINE_SIZE` on x86.
+pub const MAX_LEN: usize = 64 * 1024;
+/// Most words [`shell_split`] (hence [`Cmdline::parse`]) accepts.
+pub const MAX_WORDS: usize = 4096;
+
 /// Why a command line (or one of its parts) could not be parsed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CmdlineError {
@@ -55,6 +71,10 @@ pub enum CmdlineError {
     Unterminated(char),
     #[error("a backslash ends the command line (no escaped character)")]
     TrailingBackslash,
+    #[error("the command line is {len} bytes, more than the {MAX_LEN} accepted")]
+    TooLong { len: usize },
+    #[error("the command line has more than the {MAX_WORDS} words accepted")]
+    TooManyWords,
     #[error("parameter `{param}`: {reason}")]
     Param { param: String, reason: String },
 }
@@ -69,8 +89,12 @@ fn param_err(param: &str, reason: impl Into<String>) -> CmdlineError {
 /// Splits like Python's `shlex.split(s)` (POSIX mode, `comments=False`):
 /// blanks separate words; `'…'` is literal; inside `"…"` a backslash only
 /// escapes `\`, `"`, `$`, `` ` `` and newline; outside quotes it escapes any
-/// character. Unbalanced quotes are an error, never a guess.
+/// character. Unbalanced quotes are an error, never a guess. More than
+/// [`MAX_LEN`] bytes or [`MAX_WORDS`] words is an error too.
 pub fn shell_split(s: &str) -> Result<Vec<String>, CmdlineError> {
+    if s.len() > MAX_LEN {
+        return Err(CmdlineError::TooLong { len: s.len() });
+    }
     #[derive(PartialEq)]
     enum St {
         Blank,
@@ -87,6 +111,9 @@ pub fn shell_split(s: &str) -> Result<Vec<String>, CmdlineError> {
             St::Blank | St::Word => match c {
                 ' ' | '\t' | '\n' | '\r' => {
                     if st == St::Word {
+                        if out.len() >= MAX_WORDS {
+                            return Err(CmdlineError::TooManyWords);
+                        }
                         out.push(std::mem::take(&mut cur));
                         st = St::Blank;
                     }
@@ -128,6 +155,9 @@ pub fn shell_split(s: &str) -> Result<Vec<String>, CmdlineError> {
         St::Single => Err(CmdlineError::Unterminated('\'')),
         St::Double => Err(CmdlineError::Unterminated('"')),
         St::Word => {
+            if out.len() >= MAX_WORDS {
+                return Err(CmdlineError::TooManyWords);
+            }
             out.push(cur);
             Ok(out)
         }
@@ -415,6 +445,9 @@ pub struct Cmdline {
     pub image_errors: Vec<CmdlineError>,
     /// The dm-verity target, when present and parsable.
     pub dm_verity: Option<Result<DmVerity, String>>,
+    /// Every key → (position of its first occurrence in `params`, number of
+    /// occurrences), built once by [`Cmdline::parse`].
+    index: BTreeMap<String, (usize, usize)>,
 }
 
 impl Cmdline {
@@ -438,6 +471,13 @@ impl Cmdline {
                 },
             })
             .collect();
+        let mut index: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for (i, p) in params.iter().enumerate() {
+            index
+                .entry(p.key.clone())
+                .and_modify(|e| e.1 += 1)
+                .or_insert((i, 1));
+        }
         let mut c = Cmdline {
             raw: raw.to_string(),
             stripped,
@@ -446,6 +486,7 @@ impl Cmdline {
             images: Vec::new(),
             image_errors: Vec::new(),
             dm_verity: None,
+            index,
         };
         for (param, role) in IMAGE_PARAMS {
             match c.value(param) {
@@ -469,22 +510,20 @@ impl Cmdline {
 
     /// How often a key occurs.
     pub fn count(&self, key: &str) -> usize {
-        self.params.iter().filter(|p| p.key == key).count()
+        self.index.get(key).map_or(0, |e| e.1)
     }
 
     /// The value of a `key=value` parameter that occurs at most once.
     /// A repeated key, or a bare `key` without value, is an error (the
     /// original verifier would silently keep the last one).
     pub fn value(&self, key: &str) -> Result<Option<&str>, CmdlineError> {
-        let mut found = self.params.iter().filter(|p| p.key == key);
-        let Some(first) = found.next() else {
+        let Some(&(first, n)) = self.index.get(key) else {
             return Ok(None);
         };
-        let n = 1 + found.count();
         if n > 1 {
             return Err(param_err(key, format!("appears {n} times")));
         }
-        match &first.value {
+        match &self.params[first].value {
             Some(v) => Ok(Some(v.as_str())),
             None => Err(param_err(key, "has no value")),
         }
@@ -592,5 +631,36 @@ mod tests {
         assert!(c.value("b").unwrap_err().to_string().contains("no value"));
         assert_eq!(c.value("z").unwrap(), None);
         assert_eq!(c.image_errors.len(), 3);
+        assert_eq!((c.count("a"), c.count("b"), c.count("z")), (2, 1, 0));
+    }
+
+    #[test]
+    fn command_lines_beyond_the_caps_are_refused() {
+        let words = "a ".repeat(MAX_WORDS);
+        assert_eq!(shell_split(&words).unwrap().len(), MAX_WORDS);
+        assert_eq!(
+            shell_split(&format!("{words}b")).unwrap_err(),
+            CmdlineError::TooManyWords
+        );
+        assert_eq!(
+            Cmdline::parse(&format!("{words} b initrd=initrd")).unwrap_err(),
+            CmdlineError::TooManyWords
+        );
+        let long = "x".repeat(MAX_LEN + 1);
+        assert_eq!(
+            Cmdline::parse(&long).unwrap_err(),
+            CmdlineError::TooLong { len: MAX_LEN + 1 }
+        );
+        assert!(shell_split(&"x".repeat(MAX_LEN)).is_ok());
+    }
+
+    #[test]
+    fn lookups_use_the_index_for_first_and_repeated_keys() {
+        let c = Cmdline::parse("k=1 m=2 n k=3 p=4").unwrap();
+        assert_eq!(c.value("m").unwrap(), Some("2"));
+        assert_eq!(c.value("p").unwrap(), Some("4"));
+        assert!(c.value("k").unwrap_err().to_string().contains("2 times"));
+        assert!(c.value("n").unwrap_err().to_string().contains("no value"));
+        assert_eq!(c.value("absent").unwrap(), None);
     }
 }

@@ -37,12 +37,22 @@ pub struct RenderError(#[from] minijinja::Error);
 
 /// Renders the report as one self-contained HTML page.
 pub fn render(report: &Report) -> Result<String, RenderError> {
+    render_with_note(report, None)
+}
+
+/// Renders a saved report (`report render`): as [`render`], with a notice
+/// under the verdict that it was re-rendered, not re-audited.
+pub fn render_saved(report: &Report, source: &str) -> Result<String, RenderError> {
+    render_with_note(report, Some(super::terminal::saved_note(report, source)))
+}
+
+fn render_with_note(report: &Report, note: Option<String>) -> Result<String, RenderError> {
     let env = environment()?;
     let report = report.scrubbed();
     let view = View::new(&report);
     let out = env
         .get_template("report.html.j2")?
-        .render(context! { r => Value::from_serialize(&view) })?;
+        .render(context! { r => Value::from_serialize(&view), saved_note => note })?;
     Ok(out)
 }
 
@@ -52,6 +62,21 @@ fn environment() -> Result<Environment<'static>, RenderError> {
     // Every template is HTML (the CSS and SVG ones are literal text), so
     // escape everything, whatever the name says.
     env.set_auto_escape_callback(|_| AutoEscape::Html);
+    // Before HTML escaping, control characters, C1 controls and
+    // bidirectional overrides in any value become visible escapes
+    // (`util::visible_multiline`): an override in a check summary would
+    // otherwise reorder what the reader sees. Line breaks stay (the JSON
+    // details are pretty-printed in `<pre>` blocks).
+    env.set_formatter(|out, state, value| {
+        if !value.is_safe() {
+            if let Some(s) = value.as_str() {
+                if let std::borrow::Cow::Owned(v) = crate::util::visible_multiline(s) {
+                    return minijinja::escape_formatter(out, state, &Value::from(v));
+                }
+            }
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env.set_keep_trailing_newline(true);
@@ -65,7 +90,7 @@ fn environment() -> Result<Environment<'static>, RenderError> {
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in crate::util::visible_multiline(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

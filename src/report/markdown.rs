@@ -13,6 +13,16 @@ const MAX_VALUE: usize = 160;
 
 /// Renders the summary.
 pub fn render(report: &Report) -> String {
+    render_with_note(report, None)
+}
+
+/// Renders the summary of a saved report (`report render`): as [`render`],
+/// with a note under the heading that it was re-rendered, not re-audited.
+pub fn render_saved(report: &Report, source: &str) -> String {
+    render_with_note(report, Some(super::terminal::saved_note(report, source)))
+}
+
+fn render_with_note(report: &Report, note: Option<String>) -> String {
     let r = &report.scrubbed();
     let mut out = String::new();
     let icon = match (r.verdict.status, r.verdict.non_production_trust) {
@@ -25,6 +35,9 @@ pub fn render(report: &Report) -> String {
         text(&r.verdict.label),
         code(&r.bundle.file_name)
     ));
+    if let Some(n) = note {
+        out.push_str(&format!("> [!NOTE]\n> {}\n\n", text(&n)));
+    }
     if r.verdict.non_production_trust {
         out.push_str(&format!(
             "> [!WARNING]\n> **NON-PRODUCTION TRUST SET** {} {}: this result says nothing about a production service.\n\n",
@@ -185,11 +198,13 @@ fn cut(s: &str) -> String {
     format!("{head}…{tail} ({n} characters)")
 }
 
-/// One line: newlines and tabs become spaces.
+/// One line of visible characters: newlines, tabs, every other control
+/// character (C0, DEL, C1) and the bidirectional overrides become visible
+/// escapes ([`crate::util::visible`]), so a value can neither leave its
+/// list item or table cell nor reorder or hide text where the Markdown is
+/// shown (or printed to a terminal).
 fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::util::visible(s).into_owned()
 }
 
 /// Escapes Markdown and inline HTML in text.

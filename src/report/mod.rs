@@ -122,6 +122,44 @@ pub struct VerdictInfo {
     pub warnings: usize,
 }
 
+/// The verdict that `checks` establish: the audit's rule
+/// ([`checks::verdict`]: PASS only if no required check failed), its label
+/// for the scope (`attestation_only`) and trust set (`production`), the
+/// failed required checks and the warning count. The audit builds its
+/// report's verdict with this function and `report render` re-derives a
+/// saved report's verdict with it, so the two cannot drift apart.
+pub fn derive_verdict(
+    checks: &[CheckResult],
+    attestation_only: bool,
+    production: bool,
+) -> VerdictInfo {
+    let status = checks::verdict(checks);
+    let failed_required: Vec<String> = checks
+        .iter()
+        .filter(|r| r.required && r.status == Status::Fail)
+        .map(|r| r.id.clone())
+        .collect();
+    let warnings = checks
+        .iter()
+        .filter(|r| r.status == Status::Warn || (r.status == Status::Fail && !r.required))
+        .count();
+    let mut label = match (status, attestation_only) {
+        (Verdict::Fail, _) => "FAIL".to_string(),
+        (Verdict::Pass, false) => "PASS".to_string(),
+        (Verdict::Pass, true) => "PASS (attestation only)".to_string(),
+    };
+    if !production {
+        label.push_str(" — NON-PRODUCTION TRUST");
+    }
+    VerdictInfo {
+        status,
+        label,
+        non_production_trust: !production,
+        failed_required,
+        warnings,
+    }
+}
+
 /// Builds family summaries from results.
 pub fn summarize_families(results: &[CheckResult]) -> Vec<FamilySummary> {
     let mut out = Vec::new();
@@ -278,6 +316,93 @@ impl Report {
             r.redact(&Redactor::new());
         }
         r
+    }
+
+    /// Whether the saved verdict and family summaries are the ones the
+    /// saved check results establish (`report render` refuses a report
+    /// where they are not: a hand-edited `verdict.status = pass` over
+    /// failed checks must not render as a PASS). Redaction can change
+    /// strings only, never statuses, so a redacted report is consistent.
+    /// The error is one line naming the first disagreement.
+    pub fn check_consistency(&self) -> Result<(), String> {
+        let attestation_only = match self.scope.as_str() {
+            "full" => false,
+            "attestation" => true,
+            other => {
+                return Err(format!(
+                    "scope {:?} is neither \"full\" nor \"attestation\"",
+                    crate::util::visible(other)
+                ))
+            }
+        };
+        let want = derive_verdict(&self.checks, attestation_only, self.trust.production);
+        let got = &self.verdict;
+        let name = |v: Verdict| match v {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        };
+        if got.status != want.status {
+            let why = if want.failed_required.is_empty() {
+                "no required check failed".to_string()
+            } else {
+                format!(
+                    "{} required check(s) failed, first {}",
+                    want.failed_required.len(),
+                    crate::util::visible(&want.failed_required[0])
+                )
+            };
+            return Err(format!(
+                "the stored verdict is {} but its checks say {} ({why})",
+                name(got.status),
+                name(want.status)
+            ));
+        }
+        // The label is redacted like every string; a real label holds no
+        // secret, so it must be exactly the derived one.
+        if got.label != want.label {
+            return Err(format!(
+                "the stored verdict label {:?} is not the derived {:?}",
+                crate::util::visible(&got.label),
+                want.label
+            ));
+        }
+        if got.non_production_trust != want.non_production_trust
+            || got.failed_required != want.failed_required
+            || got.warnings != want.warnings
+        {
+            return Err(
+                "the stored verdict's trust flag, failed-check list or warning count disagrees with its checks"
+                    .into(),
+            );
+        }
+        let fams = summarize_families(&self.checks);
+        let stored: Vec<(&str, Status, [usize; 4])> = self
+            .families
+            .iter()
+            .map(|f| {
+                (
+                    f.family.as_str(),
+                    f.status,
+                    [f.passed, f.failed, f.warnings, f.not_applicable],
+                )
+            })
+            .collect();
+        let derived: Vec<(&str, Status, [usize; 4])> = fams
+            .iter()
+            .map(|f| {
+                (
+                    f.family.as_str(),
+                    f.status,
+                    [f.passed, f.failed, f.warnings, f.not_applicable],
+                )
+            })
+            .collect();
+        if stored != derived {
+            return Err(
+                "the stored family summaries (statuses or counts) disagree with the checks".into(),
+            );
+        }
+        Ok(())
     }
 
     /// Parses a saved JSON report (`report render`).

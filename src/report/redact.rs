@@ -32,6 +32,10 @@ pub use crate::evidence::secrets::SECRET_NAME_PARTS;
 /// digests in the report.
 pub const MIN_LEARNED_LEN: usize = 8;
 
+/// Most values learned (the real evidence holds one secret); see
+/// [`Redactor::learn`].
+pub const MAX_LEARNED: usize = 64;
+
 /// Minimum number of characters after `hf_` for a Hugging Face token.
 const HF_MIN_BODY: usize = 20;
 
@@ -182,8 +186,16 @@ impl Redactor {
                 .into_iter()
                 .map(|(s, e)| text[s..e].to_string()),
         );
+        // A set for the duplicate test (a hostile document can repeat one
+        // assignment a million times), and at most MAX_LEARNED values: each
+        // learned value costs one scan of every report string. Values past
+        // the cap are still redacted where they appear as `NAME=VALUE`.
+        let mut known: std::collections::HashSet<String> = self.secrets.iter().cloned().collect();
         for f in found {
-            if !self.secrets.contains(&f) {
+            if self.secrets.len() >= MAX_LEARNED {
+                break;
+            }
+            if known.insert(f.clone()) {
                 self.secrets.push(f);
             }
         }

@@ -3,64 +3,94 @@
 
 use super::Report;
 use crate::checks::Status;
+use crate::util::visible as v;
 
 /// Renders the summary. `verbose` adds every check with expected/actual.
+///
+/// Every string of the report (evidence, bundle metadata, protocol text,
+/// and for `report render` a whole hand-editable JSON file) goes through
+/// [`crate::util::visible`]: control characters, C1 controls and
+/// bidirectional overrides are printed as escapes, so no value can clear
+/// the screen, forge a line such as `verdict: PASS` or reorder the text.
 pub fn render(r: &Report, verbose: bool) -> String {
     let r = &r.scrubbed();
     let mut out = String::new();
     if !r.trust.production {
         out.push_str(&format!(
-            "⚠️  NON-PRODUCTION TRUST SET {:?} ({}): this result proves nothing about a production service\n",
-            r.trust.name,
-            crate::util::short_hex(&r.trust.digest)
+            "⚠️  NON-PRODUCTION TRUST SET \"{}\" ({}): this result proves nothing about a production service\n",
+            v(&r.trust.name),
+            v(&crate::util::short_hex(&r.trust.digest))
         ));
     }
     out.push_str(&format!(
         "bundle {} ({}), protocol {}, scope {}, evaluated at {}\n",
-        r.bundle.file_name,
-        crate::util::short_hex(&r.bundle.sha256),
-        r.protocol.id,
-        r.scope,
-        r.evaluation_time
+        v(&r.bundle.file_name),
+        v(&crate::util::short_hex(&r.bundle.sha256)),
+        v(&r.protocol.id),
+        v(&r.scope),
+        v(&r.evaluation_time)
     ));
     for f in &r.families {
-        out.push_str(&format!("{} {}: {}\n", f.status.icon(), f.title, f.line));
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            f.status.icon(),
+            v(&f.title),
+            v(&f.line)
+        ));
         if verbose {
             for c in r.checks.iter().filter(|c| c.family == f.family) {
                 let subj = c
                     .subject
                     .as_deref()
-                    .map(|s| format!(" [{s}]"))
+                    .map(|s| format!(" [{}]", v(s)))
                     .unwrap_or_default();
                 let req = if c.required { "" } else { " (informational)" };
                 out.push_str(&format!(
                     "    {} {}{}{} — {}\n",
                     c.status.icon(),
-                    c.id,
+                    v(&c.id),
                     subj,
                     req,
-                    c.summary
+                    v(&c.summary)
                 ));
                 if let Some(e) = &c.expected {
-                    out.push_str(&format!("        expected: {e}\n"));
+                    out.push_str(&format!("        expected: {}\n", v(e)));
                 }
                 if let Some(a) = &c.actual {
-                    out.push_str(&format!("        actual:   {a}\n"));
+                    out.push_str(&format!("        actual:   {}\n", v(a)));
                 }
                 // What a reviewer needs to follow up a result that is not a pass.
                 if matches!(c.status, Status::Fail | Status::Warn) {
                     if !c.evidence.is_empty() {
-                        out.push_str(&format!("        evidence: {}\n", c.evidence.join(", ")));
+                        let ev: Vec<_> = c.evidence.iter().map(|e| v(e)).collect();
+                        out.push_str(&format!("        evidence: {}\n", ev.join(", ")));
                     }
                     if !c.spec.is_empty() {
-                        out.push_str(&format!("        spec:     {}\n", c.spec));
+                        out.push_str(&format!("        spec:     {}\n", v(&c.spec)));
                     }
                 }
             }
         }
     }
-    out.push_str(&format!("verdict: {}\n", r.verdict.label));
+    out.push_str(&format!("verdict: {}\n", v(&r.verdict.label)));
     out
+}
+
+/// The summary of a saved report (`report render`): the same lines, after a
+/// first line saying that nothing was audited again, so the output cannot
+/// be mistaken for a fresh audit. `source` names the saved file.
+pub fn render_saved(r: &Report, verbose: bool, source: &str) -> String {
+    format!("{}\n{}", saved_note(r, source), render(r, verbose))
+}
+
+/// One line for every rendering of a saved report (terminal, Markdown,
+/// HTML): re-rendered from a saved report, not re-audited.
+pub fn saved_note(r: &Report, source: &str) -> String {
+    format!(
+        "re-rendered from the saved report {} (audit of {}); nothing was re-audited: the verdict was re-derived from the saved check results only",
+        v(source),
+        v(&r.audit_time)
+    )
 }
 
 #[cfg(test)]

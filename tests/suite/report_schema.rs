@@ -202,13 +202,36 @@ fn report_render_reproduces_the_audit_html_and_markdown() {
             md.to_str().unwrap(),
         ]);
         assert_eq!(code(&o), out.code, "render exits with the saved verdict");
+        // Each rendering says it was re-rendered, not re-audited; apart
+        // from that one notice the bytes are the audit's.
+        let re_html = std::fs::read_to_string(&html).unwrap();
+        let re_md = std::fs::read_to_string(&md).unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            stdout.starts_with("re-rendered from the saved report"),
+            "{stdout}"
+        );
+        let html_note: Vec<&str> = re_html
+            .lines()
+            .filter(|l| l.contains("Re-rendered, not re-audited."))
+            .collect();
+        assert_eq!(html_note.len(), 1, "{}", sc.name);
         assert_eq!(
-            std::fs::read_to_string(&html).unwrap(),
+            re_html.replacen(&format!("{}\n", html_note[0]), "", 1),
             out.html,
             "{}",
             sc.name
         );
-        assert_eq!(std::fs::read_to_string(&md).unwrap(), out.md, "{}", sc.name);
+        let start = re_md
+            .find("> [!NOTE]\n> re-rendered from the saved report")
+            .unwrap();
+        let end = start + re_md[start..].find("\n\n").unwrap() + 2;
+        assert_eq!(
+            format!("{}{}", &re_md[..start], &re_md[end..]),
+            out.md,
+            "{}",
+            sc.name
+        );
     }
 }
 

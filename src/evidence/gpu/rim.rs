@@ -345,12 +345,15 @@ impl Rim {
         let product = req_attr(meta, "product")?.to_string();
         let version = req_attr(meta, "colloquialVersion")?.to_string();
         let mut entries: Vec<RimEntry> = Vec::new();
+        // Indices seen so far: a set, so that thousands of `Resource`s cost
+        // no pairwise comparison.
+        let mut seen = std::collections::BTreeSet::new();
         for r in element_children(payload)? {
             if !r.is(NS_SWID, "Resource") {
                 return Err(format!("unexpected element <{}> in Payload", r.qname()));
             }
             let e = parse_entry(r)?;
-            if entries.iter().any(|x| x.index == e.index) {
+            if !seen.insert(e.index) {
                 return Err(format!("Resource index {} appears twice", e.index));
             }
             entries.push(e);
