@@ -179,7 +179,12 @@ struct Central<'a> {
 }
 
 fn parse_central(b: &[u8], p: usize) -> Result<(Central<'_>, usize), BundleError> {
-    let bad = |what: &str| broken(Rule::Counts, format!("central directory entry at offset {p}: {what}"));
+    let bad = |what: &str| {
+        broken(
+            Rule::Counts,
+            format!("central directory entry at offset {p}: {what}"),
+        )
+    };
     if b.len() < p + CENTRAL_LEN {
         return Err(bad("truncated"));
     }
@@ -234,7 +239,10 @@ pub fn check_name(name: &[u8]) -> Result<&str, BundleError> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return Err(broken(
             Rule::SafeNames,
-            format!("entry name of {} bytes (1 to {MAX_NAME_LEN} allowed)", name.len()),
+            format!(
+                "entry name of {} bytes (1 to {MAX_NAME_LEN} allowed)",
+                name.len()
+            ),
         ));
     }
     if let Some(c) = name
@@ -255,7 +263,10 @@ pub fn check_name(name: &[u8]) -> Result<&str, BundleError> {
     {
         return Err(broken(
             Rule::SafeNames,
-            format!("entry name \"{}\" has an empty, `.` or `..` segment", shown()),
+            format!(
+                "entry name \"{}\" has an empty, `.` or `..` segment",
+                shown()
+            ),
         ));
     }
     Ok(std::str::from_utf8(name).expect("ASCII"))
@@ -356,11 +367,19 @@ pub fn read(b: &[u8]) -> Result<Vec<Member>, BundleError> {
     if cd_end != eocd {
         let zip64 = b[cd_end..eocd].windows(4).any(|w| w == ZIP64_EOCD_SIG);
         return Err(broken(
-            if zip64 { Rule::NoZip64 } else { Rule::BackToBack },
+            if zip64 {
+                Rule::NoZip64
+            } else {
+                Rule::BackToBack
+            },
             format!(
                 "{} bytes between the central directory and the EOCD record{}",
                 eocd - cd_end,
-                if zip64 { " (a ZIP64 end-of-central-directory record)" } else { "" }
+                if zip64 {
+                    " (a ZIP64 end-of-central-directory record)"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -417,9 +436,16 @@ pub fn read(b: &[u8]) -> Result<Vec<Member>, BundleError> {
             ));
         }
         if !c.extra.is_empty() {
-            let id = if c.extra.len() >= 2 { u16_at(c.extra, 0) } else { 0 };
+            let id = if c.extra.len() >= 2 {
+                u16_at(c.extra, 0)
+            } else {
+                0
+            };
             return Err(if id == 0x0001 {
-                broken(Rule::NoZip64, format!("entry \"{name}\" has a ZIP64 extra field"))
+                broken(
+                    Rule::NoZip64,
+                    format!("entry \"{name}\" has a ZIP64 extra field"),
+                )
             } else {
                 broken(
                     Rule::NoExtraFields,
@@ -603,7 +629,9 @@ fn check_local(b: &[u8], off: usize, c: &Central, name: &str) -> Result<usize, B
     let mismatch = |field: &str| {
         broken(
             Rule::LocalMatchesCentral,
-            format!("entry \"{name}\": the local header's {field} differs from the central directory's"),
+            format!(
+                "entry \"{name}\": the local header's {field} differs from the central directory's"
+            ),
         )
     };
     if off + LOCAL_LEN > b.len() || b[off..off + 4] != LOCAL_SIG {
@@ -628,13 +656,21 @@ fn check_local(b: &[u8], off: usize, c: &Central, name: &str) -> Result<usize, B
     let fields = [
         ("version needed", u16_at(b, off + 4) as u32, c.needed as u32),
         ("flags", flags as u32, c.flags as u32),
-        ("compression method", u16_at(b, off + 8) as u32, c.method as u32),
+        (
+            "compression method",
+            u16_at(b, off + 8) as u32,
+            c.method as u32,
+        ),
         ("time", u16_at(b, off + 10) as u32, c.time as u32),
         ("date", u16_at(b, off + 12) as u32, c.date as u32),
         ("CRC-32", u32_at(b, off + 14), c.crc),
         ("compressed size", u32_at(b, off + 18), c.csize),
         ("uncompressed size", u32_at(b, off + 22), c.usize),
-        ("name length", u16_at(b, off + 26) as u32, c.name.len() as u32),
+        (
+            "name length",
+            u16_at(b, off + 26) as u32,
+            c.name.len() as u32,
+        ),
     ];
     if let Some((field, _, _)) = fields.iter().find(|(_, l, c)| l != c) {
         return Err(mismatch(field));
@@ -647,7 +683,10 @@ fn check_local(b: &[u8], off: usize, c: &Central, name: &str) -> Result<usize, B
             0
         };
         return Err(if id == 0x0001 {
-            broken(Rule::NoZip64, format!("entry \"{name}\": a ZIP64 extra field in the local header"))
+            broken(
+                Rule::NoZip64,
+                format!("entry \"{name}\": a ZIP64 extra field in the local header"),
+            )
         } else {
             broken(
                 Rule::NoExtraFields,
@@ -678,7 +717,12 @@ fn inflate(compressed: &[u8], size: usize, name: &str) -> Result<Vec<u8>, Bundle
     let mut out = vec![0u8; size + 1];
     let status = d
         .decompress(compressed, &mut out, flate2::FlushDecompress::Finish)
-        .map_err(|e| broken(Rule::Data, format!("entry \"{name}\": corrupt DEFLATE data: {e}")))?;
+        .map_err(|e| {
+            broken(
+                Rule::Data,
+                format!("entry \"{name}\": corrupt DEFLATE data: {e}"),
+            )
+        })?;
     let (used, made) = (d.total_in() as usize, d.total_out() as usize);
     if made > size {
         return Err(broken(
@@ -845,8 +889,14 @@ mod tests {
         let z = write(&m).unwrap();
         let r = read(&z).unwrap();
         assert_eq!(r.len(), 3);
-        assert_eq!((r[0].method, r[0].data.as_slice()), (DEFLATED, text.as_slice()));
-        assert_eq!((r[1].method, r[1].data.as_slice()), (STORED, random.as_slice()));
+        assert_eq!(
+            (r[0].method, r[0].data.as_slice()),
+            (DEFLATED, text.as_slice())
+        );
+        assert_eq!(
+            (r[1].method, r[1].data.as_slice()),
+            (STORED, random.as_slice())
+        );
         assert_eq!((r[2].method, r[2].data.len()), (STORED, 0));
     }
 

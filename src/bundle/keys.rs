@@ -11,7 +11,7 @@ use thiserror::Error;
 pub enum KeyError {
     /// The cause is the error's `source()`, printed once by the CLI's error
     /// chain (not repeated in this message).
-    #[error("cannot read or write {path}")]
+    #[error("I/O error on {path}")]
     Io {
         path: String,
         #[source]

@@ -52,7 +52,7 @@ pub mod limits {
 pub enum BundleError {
     /// The cause is the error's `source()`, printed once by the CLI's error
     /// chain (not repeated in this message).
-    #[error("cannot read or write {path}")]
+    #[error("I/O error on {path}")]
     Io {
         path: String,
         #[source]
@@ -60,7 +60,10 @@ pub enum BundleError {
     },
     #[error("{path} is {kind}, not a regular file: a bundle is read from a regular file")]
     NotRegularFile { path: String, kind: &'static str },
-    #[error("file is {size} bytes, more than any bundle may be ({} bytes)", limits::MAX_FILE_BYTES)]
+    #[error(
+        "file is {size} bytes, more than any bundle may be ({} bytes)",
+        limits::MAX_FILE_BYTES
+    )]
     FileTooLarge { size: u64 },
     #[error("file is empty")]
     Empty,
@@ -310,9 +313,16 @@ fn check_statement(s: &Statement) -> Result<(), BundleError> {
         )));
     }
     let p = &s.predicate;
-    let times = [("started_at", &p.started_at), ("finished_at", &p.finished_at)]
-        .into_iter()
-        .chain(p.members.iter().map(|m| ("members[].fetched_at", &m.fetched_at)));
+    let times = [
+        ("started_at", &p.started_at),
+        ("finished_at", &p.finished_at),
+    ]
+    .into_iter()
+    .chain(
+        p.members
+            .iter()
+            .map(|m| ("members[].fetched_at", &m.fetched_at)),
+    );
     for (field, t) in times {
         if !is_strict_utc_time(t) {
             return Err(BundleError::Statement(format!(

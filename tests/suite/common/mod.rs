@@ -4,6 +4,7 @@
 
 pub mod ct_logs;
 pub mod gpu;
+pub mod hostile;
 pub mod measure;
 pub mod registry;
 pub mod report;
