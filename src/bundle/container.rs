@@ -752,7 +752,46 @@ fn inflate(compressed: &[u8], size: usize, name: &str) -> Result<Vec<u8>, Bundle
         ));
     }
     out.truncate(size);
+    if padding_bit_set(compressed, &out) {
+        return Err(broken(
+            Rule::Data,
+            format!(
+                "entry \"{name}\": the DEFLATE stream's final byte has padding bits set \
+                 (bits no inflater reads must be zero, so the container has one spelling)"
+            ),
+        ));
+    }
     Ok(out)
+}
+
+/// Whether the highest set bit of the stream's final byte is padding (bits
+/// after the end-of-block code, which every inflater ignores): the stream
+/// with that bit cleared still inflates to exactly `data`. Padding bits are
+/// the top bits of the final byte, so if its highest set bit is used, every
+/// padding bit is zero. Encoders write zeros there; a set padding bit is a
+/// container byte that could change without changing any member, and the
+/// format pins every byte but the compressed data's own choices.
+fn padding_bit_set(compressed: &[u8], data: &[u8]) -> bool {
+    let Some((&last, head)) = compressed.split_last() else {
+        return false;
+    };
+    if last == 0 {
+        return false;
+    }
+    let cleared = last & !(0x80u8 >> last.leading_zeros());
+    let mut d = flate2::Decompress::new(false);
+    let mut out = vec![0u8; data.len() + 1];
+    if d.decompress(head, &mut out, flate2::FlushDecompress::None)
+        .is_err()
+    {
+        return false;
+    }
+    let at = d.total_out() as usize;
+    let status = d.decompress(&[cleared], &mut out[at..], flate2::FlushDecompress::Finish);
+    matches!(status, Ok(flate2::Status::StreamEnd))
+        && d.total_in() as usize == compressed.len()
+        && d.total_out() as usize == data.len()
+        && &out[..data.len()] == data
 }
 
 /// Level-6 raw DEFLATE of `data` (the writer's encoder).
@@ -942,6 +981,19 @@ mod tests {
                 .collect();
             assert_eq!(write(&m).unwrap(), z);
         }
+    }
+
+    #[test]
+    fn a_set_padding_bit_in_the_final_deflate_byte_is_refused() {
+        let data = b"hello hello hello hello".repeat(10);
+        let mut d = deflate(&data);
+        assert_eq!(inflate(&d, data.len(), "x").unwrap(), data);
+        let last = d.len() - 1;
+        let free = d[last].leading_zeros();
+        assert!(free > 0, "this stream has padding bits in its final byte");
+        d[last] |= 0x80;
+        let e = inflate(&d, data.len(), "x").unwrap_err();
+        assert!(e.to_string().contains("padding bits"), "{e}");
     }
 
     #[test]
