@@ -463,6 +463,12 @@ pub fn read(b: &[u8]) -> Result<Vec<Member>, BundleError> {
                 format!("entry \"{name}\" has a {}-byte comment", c.comment_len),
             ));
         }
+        if (c.external >> 16) & 0o170000 == 0o120000 {
+            return Err(broken(
+                Rule::FixedFields,
+                format!("entry \"{name}\" is a symbolic link: a bundle holds only regular files"),
+            ));
+        }
         let fixed = [
             ("flags", c.flags as u32, 0),
             ("version made by", c.made_by as u32, VERSION_MADE_BY as u32),
