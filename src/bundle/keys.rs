@@ -9,7 +9,9 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum KeyError {
-    #[error("I/O error on {path}: {source}")]
+    /// The cause is the error's `source()`, printed once by the CLI's error
+    /// chain (not repeated in this message).
+    #[error("I/O error on {path}")]
     Io {
         path: String,
         #[source]
@@ -17,8 +19,13 @@ pub enum KeyError {
     },
     #[error("{path}: not a PKCS#8 PEM ECDSA P-384 private key: {reason}")]
     BadPrivate { path: String, reason: String },
-    #[error("{path}: not a PEM P-384 public key, private key, or sha256 fingerprint: {reason}")]
+    #[error("{path}: not a PEM P-384 public key or sha256 fingerprint: {reason}")]
     BadPublic { path: String, reason: String },
+    #[error(
+        "{path} holds a PRIVATE key where a public key is expected: pass the public key \
+         (e.g. `collector.key.pub`); never hand a private key to a verifier"
+    )]
+    PrivateWherePublic { path: String },
     #[error("no home directory to keep the default collector key in; pass --key")]
     NoHome,
 }
@@ -63,17 +70,24 @@ pub fn load_private(path: &Path) -> Result<SigningKey, KeyError> {
     parse_private(&pem, &path.display().to_string())
 }
 
-/// Parses a public key PEM (SPKI), accepting a private key PEM too.
+/// Whether PEM text holds a private key block (any `… PRIVATE KEY`
+/// label: PKCS#8, SEC1, encrypted), wherever it is in the text.
+pub fn holds_private_key(pem: &[u8]) -> bool {
+    pem.windows(b"PRIVATE KEY-----".len())
+        .any(|w| w == b"PRIVATE KEY-----")
+}
+
+/// Parses a public key PEM (SPKI). A private key is refused, not quietly
+/// reduced to its public half: where a public key is expected (`--signer`,
+/// `signer.pem`) a private key means it is being shared by mistake.
 pub fn parse_public(pem: &str, path: &str) -> Result<VerifyingKey, KeyError> {
-    if let Ok(k) = VerifyingKey::from_public_key_pem(pem) {
-        return Ok(k);
+    if holds_private_key(pem.as_bytes()) {
+        return Err(KeyError::PrivateWherePublic { path: path.into() });
     }
-    SigningKey::from_pkcs8_pem(pem)
-        .map(|k| *k.verifying_key())
-        .map_err(|e| KeyError::BadPublic {
-            path: path.into(),
-            reason: e.to_string(),
-        })
+    VerifyingKey::from_public_key_pem(pem).map_err(|e| KeyError::BadPublic {
+        path: path.into(),
+        reason: e.to_string(),
+    })
 }
 
 /// Writes a key pair: `path` (0600, PKCS#8) and `path.pub` (SPKI PEM).

@@ -11,13 +11,14 @@
 //!   judge it, so the report can name the altered member (exit 1).
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use p384::ecdsa::SigningKey;
 use thiserror::Error;
 use time::OffsetDateTime;
 
+pub mod container;
 pub mod dsse;
 pub mod format;
 pub mod import;
@@ -25,31 +26,58 @@ pub mod keys;
 
 use format::*;
 
-/// Structural limits of the safe reader.
+/// Structural limits of the reader (`protocol/bundle-format.md` § Caps).
+/// Real bundles are under 10 MiB and their largest member is a 4 MiB
+/// firmware image; the caps leave room for growth while keeping every audit
+/// well under 256 MiB of memory.
 pub mod limits {
     /// Most entries a bundle may hold.
     pub const MAX_ENTRIES: usize = 10_000;
-    /// Largest uncompressed entry.
-    pub const MAX_ENTRY_BYTES: u64 = 256 * 1024 * 1024;
+    /// Largest uncompressed member.
+    pub const MAX_ENTRY_BYTES: u64 = 32 * 1024 * 1024;
     /// Largest total uncompressed size.
-    pub const MAX_TOTAL_BYTES: u64 = 1024 * 1024 * 1024;
-    /// Highest compression ratio accepted for an entry (zip bombs).
+    pub const MAX_TOTAL_BYTES: u64 = 64 * 1024 * 1024;
+    /// Highest uncompressed/compressed ratio of a DEFLATE member (zip bombs);
+    /// with sizes checked against the real output, this holds on real bytes.
     pub const MAX_RATIO: u64 = 200;
+    /// Largest bundle file: the total cap plus room for the headers of the
+    /// most entries with the longest names (a DEFLATE member is always
+    /// smaller than its data, a STORED one the same size). Checked on the
+    /// file's metadata before reading a byte of it.
+    pub const MAX_FILE_BYTES: u64 = MAX_TOTAL_BYTES + 8 * 1024 * 1024;
 }
 
 /// Why a bundle could not be read or written.
 #[derive(Debug, Error)]
 pub enum BundleError {
-    #[error("I/O error on {path}: {source}")]
+    /// The cause is the error's `source()`, printed once by the CLI's error
+    /// chain (not repeated in this message).
+    #[error("I/O error on {path}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
+    #[error("{path} is {kind}, not a regular file: a bundle is read from a regular file")]
+    NotRegularFile { path: String, kind: &'static str },
+    #[error(
+        "file is {size} bytes, more than any bundle may be ({} bytes)",
+        limits::MAX_FILE_BYTES
+    )]
+    FileTooLarge { size: u64 },
     #[error("file is empty")]
     Empty,
     #[error("not a zip archive: {0}")]
     NotZip(String),
+    /// A container rule of `protocol/bundle-format.md` is broken; `rule` is
+    /// its id there.
+    #[error("bundle container rule `{rule}` broken: {detail}")]
+    Container {
+        rule: container::Rule,
+        detail: String,
+    },
+    #[error("not a bundle of this format: {0}")]
+    NotThisFormat(String),
     #[error("unsafe entry {name:?}: {reason}")]
     UnsafeEntry { name: String, reason: String },
     #[error("duplicate entry {0:?}")]
@@ -68,10 +96,18 @@ pub enum BundleError {
     Envelope(String),
     #[error("unparsable statement in envelope: {0}")]
     Statement(String),
+    #[error(
+        "{SIGNER_PATH} holds a PRIVATE key: a bundle ships only the collector's public key \
+         (whoever shared this bundle shared the signing key too; treat that key as exposed)"
+    )]
+    SignerIsPrivate,
     #[error("invalid member path {0:?}: must be a relative path under evidence/")]
     BadMemberPath(String),
     #[error("invalid evidence: {0}")]
     Evidence(String),
+    /// The writer refuses to emit a container its own reader would refuse.
+    #[error("refusing to write a bundle that audit would refuse: {0}")]
+    WouldBeRefused(Box<BundleError>),
     #[error("zip error: {0}")]
     Zip(String),
 }
@@ -103,12 +139,13 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// Opens and structurally checks a bundle file.
+    /// Opens and structurally checks a bundle file. The file's metadata is
+    /// checked before a byte is read: only a regular file no larger than
+    /// [`limits::MAX_FILE_BYTES`] is read (a device, FIFO or socket could
+    /// stream forever), and the read itself stops one byte past the cap in
+    /// case the file grows meanwhile.
     pub fn open(path: &Path) -> Result<Bundle, BundleError> {
-        let bytes = std::fs::read(path).map_err(|e| BundleError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        let bytes = read_input(path)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -118,103 +155,20 @@ impl Bundle {
 
     /// Structurally checks bundle bytes (see module docs for what is an error).
     pub fn from_bytes(bytes: &[u8], file_name: &str) -> Result<Bundle, BundleError> {
-        if bytes.is_empty() {
-            return Err(BundleError::Empty);
-        }
-        // The zip crate folds duplicate names into one entry, so count and
-        // name the entries from the central directory ourselves first.
-        let names = central_directory_names(bytes)?;
-        if names.len() > limits::MAX_ENTRIES {
-            return Err(BundleError::TooManyEntries(names.len()));
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for n in &names {
-            let name = String::from_utf8(n.clone()).map_err(|_| BundleError::UnsafeEntry {
-                name: String::from_utf8_lossy(n).into_owned(),
-                reason: "name is not UTF-8".into(),
-            })?;
-            check_entry_name(&name)?;
-            if !seen.insert(name.clone()) {
-                return Err(BundleError::Duplicate(name));
-            }
-        }
-        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| BundleError::NotZip(e.to_string()))?;
-        if zip.len() != names.len() {
-            return Err(BundleError::Zip(format!(
-                "central directory lists {} entries, the archive reader found {}",
-                names.len(),
-                zip.len()
-            )));
-        }
         let mut entries: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let mut total: u64 = 0;
-        for i in 0..zip.len() {
-            // Metadata first, without decompressing anything.
-            let (name, size) = {
-                let f = zip
-                    .by_index_raw(i)
-                    .map_err(|e| BundleError::Zip(format!("entry {i}: {e}")))?;
-                let name = String::from_utf8(f.name_raw().to_vec()).map_err(|_| {
-                    BundleError::UnsafeEntry {
-                        name: String::from_utf8_lossy(f.name_raw()).into_owned(),
-                        reason: "name is not UTF-8".into(),
-                    }
-                })?;
-                check_entry_name(&name)?;
-                if f.encrypted() {
-                    return Err(BundleError::UnsafeEntry {
-                        name,
-                        reason: "encrypted entry".into(),
-                    });
-                }
-                if f.is_symlink() {
-                    return Err(BundleError::UnsafeEntry {
-                        name,
-                        reason: "symbolic link".into(),
-                    });
-                }
-                if f.is_dir() {
-                    return Err(BundleError::UnsafeEntry {
-                        name,
-                        reason: "directory entries are not allowed".into(),
-                    });
-                }
-                let size = f.size();
-                if size > limits::MAX_ENTRY_BYTES {
-                    return Err(BundleError::TooLarge {
-                        name,
-                        size,
-                        max: limits::MAX_ENTRY_BYTES,
-                    });
-                }
-                let csize = f.compressed_size().max(1);
-                let ratio = size / csize;
-                if ratio > limits::MAX_RATIO {
-                    return Err(BundleError::Ratio { name, ratio });
-                }
-                (name, size)
-            };
-            total = total.saturating_add(size);
-            if total > limits::MAX_TOTAL_BYTES {
-                return Err(BundleError::TotalTooLarge);
-            }
-            let mut f = zip
-                .by_index(i)
-                .map_err(|e| BundleError::Zip(format!("{name}: {e}")))?;
-            // Never trust the declared size: read at most size+1 bytes.
-            let mut data = Vec::with_capacity(size.min(1 << 20) as usize);
-            (&mut f)
-                .take(size + 1)
-                .read_to_end(&mut data)
-                .map_err(|e| BundleError::Zip(format!("{name}: {e}")))?;
-            if data.len() as u64 != size {
-                return Err(BundleError::Zip(format!(
-                    "{name}: declared {size} bytes, found {}",
-                    data.len()
+        for m in container::read(bytes)? {
+            // Top-level members are fixed by the format: anything else means
+            // this is not a bundle of this format (not an altered one).
+            if m.name != ENVELOPE_PATH
+                && m.name != SIGNER_PATH
+                && !m.name.starts_with(EVIDENCE_PREFIX)
+            {
+                return Err(BundleError::NotThisFormat(format!(
+                    "unexpected top-level member {:?} (only {ENVELOPE_PATH}, {SIGNER_PATH} and {EVIDENCE_PREFIX}…)",
+                    m.name
                 )));
             }
-            entries.insert(name, data);
+            entries.insert(m.name, m.data);
         }
         let envelope_bytes = entries
             .remove(ENVELOPE_PATH)
@@ -224,7 +178,13 @@ impl Bundle {
         let statement_bytes = envelope.payload_bytes()?;
         let statement: Statement = serde_json::from_slice(&statement_bytes)
             .map_err(|e| BundleError::Statement(e.to_string()))?;
+        check_statement(&statement)?;
         let signer_pem = entries.remove(SIGNER_PATH);
+        if let Some(pem) = &signer_pem {
+            if keys::holds_private_key(pem) {
+                return Err(BundleError::SignerIsPrivate);
+            }
+        }
         Ok(Bundle {
             members: entries,
             envelope_bytes,
@@ -277,85 +237,114 @@ impl Bundle {
     }
 }
 
-/// Names of every central-directory entry, in order, read directly from the
-/// end-of-central-directory record. Zip64 is not part of bundle format v1.
-fn central_directory_names(bytes: &[u8]) -> Result<Vec<Vec<u8>>, BundleError> {
-    let nz = |m: &str| BundleError::NotZip(m.to_string());
-    let u16le = |b: &[u8], o: usize| -> Result<usize, BundleError> {
-        b.get(o..o + 2)
-            .map(|x| u16::from_le_bytes([x[0], x[1]]) as usize)
-            .ok_or_else(|| nz("truncated header"))
+/// Reads a bundle file with the checks of [`Bundle::open`].
+pub fn read_input(path: &Path) -> Result<Vec<u8>, BundleError> {
+    let io = |e| BundleError::Io {
+        path: path.display().to_string(),
+        source: e,
     };
-    let u32le = |b: &[u8], o: usize| -> Result<usize, BundleError> {
-        b.get(o..o + 4)
-            .map(|x| u32::from_le_bytes([x[0], x[1], x[2], x[3]]) as usize)
-            .ok_or_else(|| nz("truncated header"))
+    let check = |m: &std::fs::Metadata| -> Result<(), BundleError> {
+        let kind = file_kind(&m.file_type());
+        if kind != "a regular file" {
+            return Err(BundleError::NotRegularFile {
+                path: path.display().to_string(),
+                kind,
+            });
+        }
+        if m.len() > limits::MAX_FILE_BYTES {
+            return Err(BundleError::FileTooLarge { size: m.len() });
+        }
+        Ok(())
     };
-    if bytes.len() < 22 {
-        return Err(nz("too short for an end-of-central-directory record"));
+    // Before opening: opening a FIFO blocks until a writer appears.
+    check(&std::fs::metadata(path).map_err(io)?)?;
+    let f = std::fs::File::open(path).map_err(io)?;
+    // Again on the opened file, in case the path was swapped meanwhile.
+    let meta = f.metadata().map_err(io)?;
+    check(&meta)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    f.take(limits::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(BundleError::FileTooLarge {
+            size: bytes.len() as u64,
+        });
     }
-    let lowest = bytes.len().saturating_sub(22 + 65535);
-    let eocd = (lowest..=bytes.len() - 22)
-        .rev()
-        .find(|&i| &bytes[i..i + 4] == b"PK\x05\x06")
-        .ok_or_else(|| nz("no end-of-central-directory record"))?;
-    let count = u16le(bytes, eocd + 10)?;
-    let cd_size = u32le(bytes, eocd + 12)?;
-    let cd_off = u32le(bytes, eocd + 16)?;
-    if count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_off == 0xFFFF_FFFF {
-        return Err(nz("zip64 archives are not bundle format v1"));
-    }
-    if cd_off.checked_add(cd_size).is_none_or(|end| end > eocd) {
-        return Err(nz("central directory lies outside the file"));
-    }
-    let mut names = Vec::with_capacity(count.min(limits::MAX_ENTRIES + 1));
-    let mut p = cd_off;
-    for _ in 0..count {
-        if bytes.get(p..p + 4) != Some(b"PK\x01\x02") {
-            return Err(nz("corrupt central directory"));
-        }
-        let name_len = u16le(bytes, p + 28)?;
-        let extra_len = u16le(bytes, p + 30)?;
-        let comment_len = u16le(bytes, p + 32)?;
-        let name = bytes
-            .get(p + 46..p + 46 + name_len)
-            .ok_or_else(|| nz("truncated central directory"))?;
-        names.push(name.to_vec());
-        p += 46 + name_len + extra_len + comment_len;
-        if names.len() > limits::MAX_ENTRIES {
-            break;
-        }
-    }
-    Ok(names)
+    Ok(bytes)
 }
 
-/// Rejects names that could escape a directory or are otherwise unsafe.
-fn check_entry_name(name: &str) -> Result<(), BundleError> {
-    let bad = |reason: &str| {
-        Err(BundleError::UnsafeEntry {
-            name: name.to_string(),
-            reason: reason.to_string(),
-        })
-    };
-    if name.is_empty() {
-        return bad("empty name");
-    }
-    if name.starts_with('/') || name.starts_with('\\') || name.contains(':') {
-        return bad("absolute path");
-    }
-    if name.contains('\\') {
-        return bad("backslash in path");
-    }
-    if name.chars().any(|c| c.is_control()) {
-        return bad("control character in path");
-    }
-    if name
-        .split('/')
-        .any(|c| c == ".." || c == "." || c.is_empty())
+/// What a file is, in words, for the refusal message.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
     {
-        return bad("`..`, `.` or empty path component");
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Rejects a statement this reader does not know (another `_type` or
+/// `predicateType`: not a bundle of this format, exit 2) and times that are
+/// not strict RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ` (no offset, no fraction:
+/// one spelling per instant, as the writer emits).
+fn check_statement(s: &Statement) -> Result<(), BundleError> {
+    if s.type_ != STATEMENT_TYPE || s.predicate_type != PREDICATE_TYPE {
+        return Err(BundleError::NotThisFormat(format!(
+            "statement type {:?} / predicate type {:?} (this reader knows {STATEMENT_TYPE} / {PREDICATE_TYPE})",
+            s.type_, s.predicate_type
+        )));
+    }
+    let p = &s.predicate;
+    let times = [
+        ("started_at", &p.started_at),
+        ("finished_at", &p.finished_at),
+    ]
+    .into_iter()
+    .chain(
+        p.members
+            .iter()
+            .map(|m| ("members[].fetched_at", &m.fetched_at)),
+    );
+    for (field, t) in times {
+        if !is_strict_utc_time(t) {
+            return Err(BundleError::Statement(format!(
+                "{field} {t:?} is not an RFC 3339 UTC time of the form YYYY-MM-DDTHH:MM:SSZ"
+            )));
+        }
     }
     Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, a valid date and time, nothing else.
+pub fn is_strict_utc_time(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+        && crate::util::parse_time(t).is_ok()
 }
 
 /// Where one member came from, as recorded in the statement.
@@ -402,7 +391,8 @@ impl BundleBuilder {
     /// Adds an evidence member; `path` is relative to `evidence/`.
     pub fn add(&mut self, path: &str, bytes: Vec<u8>, source: Source) -> Result<(), BundleError> {
         let full = format!("{EVIDENCE_PREFIX}{path}");
-        check_entry_name(&full).map_err(|_| BundleError::BadMemberPath(path.to_string()))?;
+        container::check_name(full.as_bytes())
+            .map_err(|_| BundleError::BadMemberPath(path.to_string()))?;
         if self.members.contains_key(&full) {
             return Err(BundleError::Duplicate(full));
         }
@@ -497,22 +487,9 @@ impl BundleBuilder {
     }
 }
 
-/// Writes entries (already sorted) as a deterministic zip: deflate level 6,
-/// DOS timestamp 1980-01-01 00:00:00, permissions 0644, no extra fields.
+/// Writes entries (sorted by the map) as the one container layout of
+/// `protocol/bundle-format.md` (see [`container::write`]): refuses, with
+/// [`BundleError::WouldBeRefused`], anything the reader would refuse.
 pub fn write_zip(entries: &BTreeMap<String, &[u8]>) -> Result<Vec<u8>, BundleError> {
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .compression_level(Some(6))
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o644)
-        .large_file(false);
-    for (name, data) in entries {
-        w.start_file(name.as_str(), opts)
-            .map_err(|e| BundleError::Zip(e.to_string()))?;
-        w.write_all(data)
-            .map_err(|e| BundleError::Zip(e.to_string()))?;
-    }
-    let cur = w.finish().map_err(|e| BundleError::Zip(e.to_string()))?;
-    Ok(cur.into_inner())
+    container::write(entries)
 }

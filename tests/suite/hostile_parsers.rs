@@ -4,7 +4,7 @@
 //! and fails its check; the time and memory figures live in
 //! `scripts/bench-parsers.sh`, never in these asserts.
 
-use crate::common::hostile;
+use crate::common::hostile_evidence as hostile;
 
 use blyss_evidence::audit::audit;
 use blyss_evidence::bundle::Bundle;

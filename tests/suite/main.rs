@@ -15,6 +15,8 @@
 mod common;
 
 mod airgap;
+mod bundle_container;
+mod bundle_differential;
 mod bundle_tamper;
 mod cli_acceptance;
 mod collect_cli;

@@ -44,7 +44,10 @@
 //! * `swap-sibling` — two members of the same directory of the synthetic
 //!   bundle exchanged, re-sealed (every pair);
 //! * `unsealed` — a flip in an evidence member *without* re-sealing;
-//! * `zip-flip`, `zip-truncate` — damage to the zip file itself.
+//! * `zip-flip`, `zip-truncate` — damage to the zip file itself. No rule
+//!   tolerates these since issue 13: the reader admits exactly one byte
+//!   layout, so every container mutation must be refused (or fail), even
+//!   one that changes no entry name or content.
 //!
 //! The PRNG is a fixed-seed splitmix64, one stream per mutation number, so
 //! every run mutates the same bytes whatever the thread count.
@@ -60,7 +63,6 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use blyss_evidence::audit::audit;
@@ -393,15 +395,8 @@ fn audit_zip(base: &Base, zip: &[u8]) -> Result<Audited, String> {
 
 /// All entries of a zip (names and contents), or `None` if unreadable.
 fn zip_entries(zip: &[u8]) -> Option<BTreeMap<String, Vec<u8>>> {
-    let mut z = zip::ZipArchive::new(Cursor::new(zip)).ok()?;
-    let mut out = BTreeMap::new();
-    for i in 0..z.len() {
-        let mut f = z.by_index(i).ok()?;
-        let mut d = Vec::new();
-        f.read_to_end(&mut d).ok()?;
-        out.insert(f.name().to_string(), d);
-    }
-    Some(out)
+    let members = blyss_evidence::bundle::container::read(zip).ok()?;
+    Some(members.into_iter().map(|m| (m.name, m.data)).collect())
 }
 
 // ---------------------------------------------------------------- JSON loci
@@ -557,9 +552,6 @@ struct Mutant<'a> {
     /// For `flip`: offset, old and new byte, and the JSON locus.
     flip: Option<(usize, u8, u8)>,
     locus: Option<&'a Locus>,
-    /// For zip-level mutations: whether the mutated zip still holds exactly
-    /// the original entries (names and contents).
-    same_entries: bool,
     /// For `truncate`: the member is JSON and only JSON whitespace was cut.
     cut_whitespace: bool,
 }
@@ -588,14 +580,6 @@ const IMAGE_RECORD_PROVENANCE: &[&str] = &[
 ];
 
 const RULES: &[Rule] = &[
-    Rule {
-        // Zip container bytes that change no entry name or content (DOS
-        // times, attributes, "version made by", extra or comment bytes):
-        // the envelope signs entry names and contents, not the container.
-        id: "zip-container-metadata",
-        applies: |m| m.kind.starts_with("zip-") && m.same_entries,
-        details: &[],
-    },
     Rule {
         // JSON whitespace between tokens of a JSON evidence member, turned
         // into other JSON whitespace or cut from the end: same document,
@@ -810,7 +794,6 @@ fn swaps(targets: &[Base], donors: &[Base], t: &mut Tally) {
                     member: Some(&path),
                     flip: None,
                     locus: None,
-                    same_entries: false,
                     cut_whitespace: false,
                 };
                 let what = format!("swap {path} of {} into {}", other.name, base.name);
@@ -844,7 +827,6 @@ fn sibling_swaps(base: &Base, t: &mut Tally) {
                 member: Some(a),
                 flip: None,
                 locus: None,
-                same_entries: false,
                 cut_whitespace: false,
             };
             let what = format!("swap-sibling {a} <-> {b} in {}", base.name);
@@ -890,7 +872,6 @@ fn mutate(bases: &[Base], loci: &[Loci], seed: u64, no: usize, t: &mut Tally) {
         member: Some(path),
         flip: None,
         locus: None,
-        same_entries: false,
         cut_whitespace: false,
     };
     match kind {
@@ -964,9 +945,11 @@ fn mutate(bases: &[Base], loci: &[Loci], seed: u64, no: usize, t: &mut Tally) {
                 zip.truncate(len);
                 format!("to {len}")
             };
+            // No tolerance: the container has one allowed byte layout, so
+            // damage to it must be refused or fail, even where it changes
+            // no entry name or content.
             let m = Mutant {
                 member: None,
-                same_entries: zip_entries(&zip) == zip_entries(&base.zip),
                 ..plain(kind)
             };
             let what = format!("#{no} {kind} {} {desc}", base.name);
@@ -1180,7 +1163,6 @@ fn a_flip_in_the_signed_report_is_caught_by_the_campaign_judge() {
         member: Some("evidence/attestation.json"),
         flip: Some((at, 0, 0)),
         locus: None,
-        same_entries: false,
         cut_whitespace: false,
     };
     judge(&mut t, b, &zip, &m, "measurement digit");

@@ -4,7 +4,7 @@
 //! summary or the Markdown as themselves, and `report render` refuses a
 //! saved verdict its checks do not support.
 
-use crate::common::hostile::{self, ESCAPE_PAYLOAD};
+use crate::common::hostile_evidence::{self as hostile, ESCAPE_PAYLOAD};
 
 use assert_cmd::Command;
 use std::path::Path;

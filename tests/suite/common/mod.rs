@@ -5,6 +5,7 @@
 pub mod ct_logs;
 pub mod gpu;
 pub mod hostile;
+pub mod hostile_evidence;
 pub mod measure;
 pub mod registry;
 pub mod report;
