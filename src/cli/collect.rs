@@ -24,6 +24,8 @@ Examples:
   blyss-evidence collect https://enclave.blyss.dev --connect-timeout 20 --read-timeout 60 --timeout 120 --retries 5
   # Offline import
   blyss-evidence collect --attestation attestation.json -o imported.zip
+  # Offline import of a document saved long ago: declare when it was observed
+  blyss-evidence collect --attestation attestation.json --observed-at 2024-01-15T00:00:00Z -o imported.zip
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
@@ -211,6 +213,12 @@ pub struct CollectArgs {
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]
     pub target: Option<String>,
+    /// Offline import: when the imported evidence was observed (RFC 3339, UTC `Z`), e.g.
+    /// `--observed-at 2024-01-15T00:00:00Z`. Recorded in the signed statement as DECLARED
+    /// (claimed by you, not witnessed by the collector); the audit judges validity periods at
+    /// this time by default and says it was declared.
+    #[arg(long, value_name = "RFC3339")]
+    pub observed_at: Option<String>,
     #[command(flatten)]
     pub net: NetArgs,
 }
@@ -264,9 +272,11 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
         if let Some(u) = a.net.firmware.iter().find(|f| f.contains("://")) {
             bail!("--firmware {u}: an offline import takes local firmware files only");
         }
+        let observed_at = a.observed_at.as_deref().map(parse_observed_at).transpose()?;
         let key = signing_key(a.key.as_ref())?;
         let at = blyss_evidence::util::now();
         let mut b = BundleBuilder::new(a.target.as_deref().unwrap_or("file"), &a.protocol, at);
+        b.declared_observed_at = observed_at;
         import_into(
             &mut b,
             &ImportRequest {
@@ -287,7 +297,25 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Pass);
     }
+    if a.observed_at.is_some() {
+        bail!("--observed-at is for offline imports (--attestation, --report/--vcek, --from-dir): an online collection records the time it witnessed");
+    }
     online(a)
+}
+
+/// `--observed-at`: strict RFC 3339 in UTC (`Z`), whole seconds, not in
+/// the future (a claim about a past observation).
+fn parse_observed_at(t: &str) -> anyhow::Result<time::OffsetDateTime> {
+    let parsed = blyss_evidence::util::parse_time(t)
+        .ok()
+        .filter(|p| t.ends_with('Z') && p.nanosecond() == 0);
+    let Some(p) = parsed else {
+        bail!("--observed-at {t:?}: expected an RFC 3339 UTC time with whole seconds, e.g. 2024-01-15T00:00:00Z");
+    };
+    if p > blyss_evidence::util::now() {
+        bail!("--observed-at {t}: is in the future (it declares when the evidence was observed)");
+    }
+    Ok(p)
 }
 
 #[cfg(feature = "collect")]

@@ -34,6 +34,7 @@ mod images_registry;
 mod measure_check;
 mod measure_cli;
 mod measure_engine;
+mod observed_at;
 mod report_browser;
 mod report_determinism;
 mod report_redaction;
