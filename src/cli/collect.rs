@@ -29,11 +29,20 @@ Examples:
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
-overall per-resource deadline; 429/500/502/503/504 and transport errors are retried with
-exponential back-off honouring Retry-After; bodies are capped; gzip is accepted; no proxy is
-used (the TLS capture must see the service's own certificate). A resource that fails is
-recorded as a warning in the signed statement (fatal with --strict). The bundle is written
-atomically: an error or Ctrl-C leaves no partial file.";
+overall per-resource deadline, and the whole collection one --deadline (default 300 s);
+registry evidence is fetched for up to 3 images at once. 429/500/502/503/504 and transport
+errors are retried with exponential back-off honouring Retry-After (a Retry-After beyond the
+time left is not waited for, and the message says so); permanent errors (redirect refused or
+too many, header too big, bad content encoding, TLS certificate errors) are not retried.
+Redirects (at most 5) are followed only https -> https and only to public addresses (checked
+on the resolved address); each hop is recorded in the signed statement. The URLs you give
+(service, --kds-url, mirrors, --log-list-url, firmware URLs) may be anything.
+Size caps (decoded bytes): attestation document 8 MiB, firmware 64 MiB, each AMD KDS answer
+2 MiB, registry manifest 4 MiB, image config 8 MiB, registry token 1 MiB,
+anything else (CT log list and log answers) --max-bytes (default 16 MiB). gzip is accepted (the cap applies after
+decoding); no proxy is used (the TLS capture must see the service's own certificate). A
+resource that fails is recorded as a warning in the signed statement (fatal with --strict).
+The bundle is written atomically: an error or Ctrl-C leaves no partial file.";
 
 const VERIFY_EXAMPLES: &str = "\
 Examples:
@@ -121,6 +130,16 @@ pub struct NetArgs {
     /// e.g. `--no-images`.
     #[arg(long)]
     pub no_images: bool,
+    /// One deadline for the whole collection, in seconds: past it no request starts, what is
+    /// missing is recorded as missing (the audit then fails on it) and the message says the
+    /// deadline was reached, e.g. `--deadline 300`.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0)]
+    pub deadline: f64,
+    /// UNSAFE, for a test world on loopback only: let redirects reach loopback, private and
+    /// link-local addresses (never another scheme than https). Recorded in the signed
+    /// statement and shown in the report, e.g. `--allow-private-redirects-unsafe`.
+    #[arg(long)]
+    pub allow_private_redirects_unsafe: bool,
 }
 
 fn parse_mirror(s: &str) -> Result<(String, String), String> {
@@ -179,6 +198,8 @@ impl NetArgs {
             registry_mirrors: self.registry_mirror.clone(),
             images: !self.no_images,
             progress: Progress::auto(self.quiet),
+            deadline: secs("--deadline", self.deadline)?,
+            allow_private_redirects_unsafe: self.allow_private_redirects_unsafe,
         })
     }
 }

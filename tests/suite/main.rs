@@ -20,6 +20,7 @@ mod cli_acceptance;
 mod collect_cli;
 mod collect_e2e;
 mod collect_faults;
+mod collect_hostile;
 mod collect_tls_audit;
 mod ct_audit;
 mod ct_cli;
