@@ -193,6 +193,10 @@ pub struct Request {
     /// certificate): the document is self-authenticating, the audit judges
     /// the TLS chain. Recorded as a collection warning by the caller.
     pub insecure_tls: bool,
+    /// The URL is not the user's choice (a registry host named by the
+    /// evidence): judge it like a redirect target, public addresses only
+    /// (lifted by `allow_private_redirects_unsafe`).
+    pub public_only: bool,
 }
 
 impl Request {
@@ -204,7 +208,12 @@ impl Request {
             max_bytes: None,
             accept_status: Vec::new(),
             insecure_tls: false,
+            public_only: false,
         }
+    }
+    pub fn public_only(mut self, v: bool) -> Self {
+        self.public_only = v;
+        self
     }
     pub fn accept(mut self, v: impl Into<String>) -> Self {
         self.accept = Some(v.into());
@@ -435,7 +444,7 @@ impl HttpClient {
         let start = Instant::now();
         let mut url = req.url.clone();
         let mut hops: Vec<RedirectHop> = Vec::new();
-        let mut public_only = false;
+        let mut public_only = req.public_only && !self.cfg.allow_private_redirects_unsafe;
         let mut headers = req.headers.clone();
         loop {
             let mut r = self.get_one(req, &url, &headers, public_only, start)?;

@@ -864,7 +864,16 @@ fn http_client_get(
     headers: &[(String, String)],
     max_body: usize,
 ) -> Result<HttpAnswer, String> {
+    // A registry host named by the evidence (not a --registry-mirror the
+    // user gave) is judged like a redirect target: public addresses only.
+    let user_given = ctx.is_some_and(|c| {
+        c.options.registry_mirrors.iter().any(|(_, base)| {
+            let base = base.trim_end_matches('/');
+            url == base || url.starts_with(&format!("{base}/"))
+        })
+    });
     let mut req = Request::get(url)
+        .public_only(ctx.is_some() && !user_given)
         .max_bytes(max_body as u64)
         .accept_status(401)
         .accept_status(404)
