@@ -296,6 +296,9 @@ pub fn client_config(roots: &[Vec<u8>], insecure: bool) -> Arc<rustls::ClientCon
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
+    // No session resumption: a resumed session presents no certificate, and
+    // every connection's chain must be seen (and recorded) for real.
+    cfg.resumption = rustls::client::Resumption::disabled();
     if failing {
         // No roots: offer nothing the server can satisfy.
         cfg.alpn_protocols = vec![b"no-tls-roots".to_vec()];
