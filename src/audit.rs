@@ -56,11 +56,18 @@ pub fn audit(
     audit_time: OffsetDateTime,
 ) -> Report {
     let doc = attestation_of(bundle);
-    let (eval_time, eval_source) = match (options.at, bundle.collected_at()) {
-        (Some(t), _) => (t, "option"),
-        (None, Some(t)) => (t, "bundle"),
+    let (eval_time, eval_source) = match (
+        options.at,
+        bundle.declared_observed_at(),
+        bundle.collected_at(),
+    ) {
+        (Some(t), _, _) => (t, "option"),
+        // An import's declared observation time (statement v2): claimed by
+        // the importer, not witnessed; the report says so.
+        (None, Some(t), _) => (t, "declared"),
+        (None, None, Some(t)) => (t, "bundle"),
         // No usable collection time: judge at audit time and say so.
-        (None, None) => (audit_time, "audit-time"),
+        (None, None, None) => (audit_time, "audit-time"),
     };
     let ctx = Context {
         bundle,
@@ -70,7 +77,8 @@ pub fn audit(
         options,
         eval_time,
     };
-    let results = checks::run_all(&ctx);
+    let mut results = checks::run_all(&ctx);
+    checks::add_time_remedy(&mut results, eval_time, eval_source);
 
     let redactor = redactor_for(bundle, &doc, protocol, options);
 

@@ -235,6 +235,16 @@ impl Bundle {
     pub fn collected_at(&self) -> Option<OffsetDateTime> {
         crate::util::parse_time(&self.statement.predicate.started_at).ok()
     }
+
+    /// Observation time declared by an importer (`collect --observed-at`,
+    /// statement v2; unverified, and not witnessed by anyone).
+    pub fn declared_observed_at(&self) -> Option<OffsetDateTime> {
+        self.statement
+            .predicate
+            .declared_observed_at
+            .as_deref()
+            .and_then(|t| crate::util::parse_time(t).ok())
+    }
 }
 
 /// Reads a bundle file with the checks of [`Bundle::open`].
@@ -375,6 +385,11 @@ pub struct BundleBuilder {
     started_at: OffsetDateTime,
     members: BTreeMap<String, (Vec<u8>, Source)>,
     warnings: Vec<String>,
+    /// v2 statement fields (see `format::Collection`).
+    pub declared_observed_at: Option<OffsetDateTime>,
+    pub redirects: Vec<RedirectChain>,
+    pub document_connection: Option<ConnectionRecord>,
+    pub unsafe_options: Vec<String>,
 }
 
 impl BundleBuilder {
@@ -385,6 +400,10 @@ impl BundleBuilder {
             started_at,
             members: BTreeMap::new(),
             warnings: Vec::new(),
+            declared_observed_at: None,
+            redirects: Vec::new(),
+            document_connection: None,
+            unsafe_options: Vec::new(),
         }
     }
 
@@ -447,6 +466,19 @@ impl BundleBuilder {
                     })
                     .collect(),
                 warnings: self.warnings.clone(),
+                declared_observed_at: self.declared_observed_at.map(fmt),
+                redirects: {
+                    let mut r = self.redirects.clone();
+                    r.sort_by(|a, b| a.requested.cmp(&b.requested).then(a.hops.cmp(&b.hops)));
+                    r
+                },
+                document_connection: self.document_connection.clone(),
+                unsafe_options: {
+                    let mut u = self.unsafe_options.clone();
+                    u.sort();
+                    u.dedup();
+                    u
+                },
             },
         }
     }

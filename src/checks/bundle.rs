@@ -5,14 +5,84 @@ use std::collections::BTreeSet;
 
 use super::{CheckResult, Context, SignerPin};
 use crate::bundle::format::{
-    ENVELOPE_PATH, EVIDENCE_PREFIX, PAYLOAD_TYPE, PREDICATE_TYPE, SIGNER_PATH, STATEMENT_TYPE,
+    ENVELOPE_PATH, EVIDENCE_PREFIX, PAYLOAD_TYPE, PREDICATE_TYPE, PREDICATE_TYPE_V1, SIGNER_PATH, STATEMENT_TYPE,
 };
 use crate::bundle::keys;
 
 const SPEC: &str = "protocol/bundle-format.md";
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
-    vec![signature(ctx), integrity(ctx), protocol(ctx)]
+    vec![signature(ctx), integrity(ctx), protocol(ctx), collection(ctx)]
+}
+
+/// How the evidence was collected, as the signed statement records it:
+/// redirects followed (statement v2 records each hop), safety rules the
+/// collector relaxed (`*-unsafe` options) and an observation time declared
+/// by an importer. Never more than a pass when nothing of the kind
+/// happened; a v1 statement cannot say, so it warns.
+fn collection(ctx: &Context) -> CheckResult {
+    const ID: &str = "bundle.collection";
+    const TITLE: &str = "How the evidence was collected";
+    let st = &ctx.bundle.statement;
+    let p = &st.predicate;
+    let base = |r: CheckResult| {
+        r.evidence(ENVELOPE_PATH)
+            .spec(format!("{SPEC} §Statement (v2: redirects, document_connection, unsafe_options, declared_observed_at)"))
+    };
+    if st.version() == Some(1) {
+        return base(CheckResult::warn(
+            ID,
+            TITLE,
+            "statement v1: redirects the collector may have followed, the connection that delivered the document and any relaxed safety rule were not recorded",
+        ))
+        .expected(PREDICATE_TYPE)
+        .actual(PREDICATE_TYPE_V1);
+    }
+    let hops: Vec<String> = p
+        .redirects
+        .iter()
+        .map(|c| {
+            let mut s = c.requested.clone();
+            for h in &c.hops {
+                s.push_str(&format!(" →{} {}", h.status, h.location));
+            }
+            s
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if !p.unsafe_options.is_empty() {
+        notes.push(format!(
+            "UNSAFE collector option(s) in force: {}",
+            p.unsafe_options.join(", ")
+        ));
+    }
+    if let Some(t) = &p.declared_observed_at {
+        notes.push(format!(
+            "observation time {t} DECLARED by whoever imported the evidence (collect --observed-at), not witnessed by the collector"
+        ));
+    }
+    let redirects = if hops.is_empty() {
+        "no redirect followed".to_string()
+    } else {
+        format!("{} redirect chain(s) followed: {}", hops.len(), hops.join("; "))
+    };
+    let mut r = if notes.is_empty() {
+        CheckResult::pass(ID, TITLE, format!("{redirects}; no safety rule relaxed"))
+    } else {
+        CheckResult::warn(ID, TITLE, format!("{}; {redirects}", notes.join("; ")))
+    };
+    r = r
+        .expected("redirects only https → https to public addresses, no unsafe option, a witnessed collection time")
+        .actual(redirects)
+        .detail("redirect_chains", hops.len() as u64)
+        .detail(
+            "unsafe_options",
+            serde_json::Value::from(p.unsafe_options.clone()),
+        );
+    if let Some(t) = &p.declared_observed_at {
+        r = r.detail("declared_observed_at", t.clone());
+    }
+    base(r)
 }
 
 /// The protocol the collector recorded vs the one being audited against.
@@ -85,13 +155,16 @@ fn signature(ctx: &Context) -> CheckResult {
             .expected(PAYLOAD_TYPE)
             .actual(b.envelope.payload_type.clone());
     }
-    if b.statement.type_ != STATEMENT_TYPE || b.statement.predicate_type != PREDICATE_TYPE {
+    let version_problem = b.statement.version_problem();
+    if b.statement.type_ != STATEMENT_TYPE || version_problem.is_some() {
         return base(CheckResult::fail(
             ID,
             TITLE,
-            "unknown statement or predicate type",
+            version_problem.unwrap_or_else(|| "unknown statement type".into()),
         ))
-        .expected(format!("{STATEMENT_TYPE} / {PREDICATE_TYPE}"))
+        .expected(format!(
+            "{STATEMENT_TYPE} / {PREDICATE_TYPE} (or {PREDICATE_TYPE_V1} without v2 fields)"
+        ))
         .actual(format!(
             "{} / {}",
             b.statement.type_, b.statement.predicate_type

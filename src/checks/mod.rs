@@ -347,6 +347,43 @@ fn run_families(fams: &[Family], ctx: &Context) -> Vec<Vec<CheckResult>> {
     slots
 }
 
+/// A failure caused by the evaluation time (a certificate, CRL or SCT not
+/// yet valid or expired at that instant) must say how to change that time:
+/// `audit --at`, or for an import of a document saved long ago
+/// `collect --observed-at` at import. Recognised by the wording every
+/// validity check uses ("expired", "not yet valid", "before/after the
+/// evaluation time"); the hint goes into the summary so that every output
+/// (terminal, Markdown, HTML, JSON) carries it.
+pub fn add_time_remedy(results: &mut [CheckResult], eval_time: OffsetDateTime, source: &str) {
+    for r in results.iter_mut().filter(|r| r.status == Status::Fail) {
+        let text = format!(
+            "{} {}",
+            r.summary,
+            r.actual.as_deref().unwrap_or_default()
+        )
+        .to_ascii_lowercase();
+        let by_time = text.contains("expired")
+            || text.contains("not yet valid")
+            || text.contains("before the evaluation time")
+            || text.contains("after the evaluation time");
+        if !by_time {
+            continue;
+        }
+        let from = match source {
+            "option" => "given with --at",
+            "declared" => "declared at import with collect --observed-at",
+            "bundle" => "the bundle's collection time",
+            _ => "the audit time (the bundle records no usable collection time)",
+        };
+        r.summary.push_str(&format!(
+            " [time-dependent: judged at {} ({from}); to judge at another instant use `audit --at RFC3339`, or declare when an imported document was observed with `collect --observed-at RFC3339` at import]",
+            crate::util::fmt_time(eval_time)
+        ));
+        r.details
+            .insert("time_dependent".into(), serde_json::Value::Bool(true));
+    }
+}
+
 /// Runs every family and applies the protocol's required set.
 pub fn run_all(ctx: &Context) -> Vec<CheckResult> {
     let mut results = Vec::new();

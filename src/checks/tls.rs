@@ -120,6 +120,45 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
     vec![binding(ctx, &sec, &cap), chain(ctx, &sec, &cap)]
 }
 
+/// The connection that actually delivered the attestation document
+/// (statement v2 `document_connection`): its leaf must be the attested
+/// certificate too, or the document may have come from elsewhere than the
+/// handshakes that were compared (a rotating or split deployment).
+fn document_connection(
+    ctx: &Context,
+    bound: &str,
+    problems: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
+    let st = &ctx.bundle.statement;
+    match &st.predicate.document_connection {
+        Some(dc) => {
+            let member_sha = dc.chain.first().and_then(|m| ctx.bundle.member_sha256(m));
+            if member_sha != Some(dc.leaf_sha256.as_str()) {
+                problems.push(format!(
+                    "the statement's document_connection names leaf sha256 {} but its first chain member {} holds {}",
+                    dc.leaf_sha256,
+                    dc.chain.first().map(String::as_str).unwrap_or("(none)"),
+                    member_sha.unwrap_or("nothing")
+                ));
+            } else if !dc.leaf_sha256.eq_ignore_ascii_case(bound) {
+                problems.push(format!(
+                    "the attestation document was delivered over a connection presenting another certificate (sha256 {}) than the attested one (report_data[0..32] {bound})",
+                    dc.leaf_sha256
+                ));
+            } else {
+                notes.push("the connection that delivered the document presented the attested certificate".into());
+            }
+        }
+        None if st.version() == Some(1) => notes.push(
+            "the connection that delivered the document was not recorded (statement v1)".into(),
+        ),
+        None => problems.push(
+            "the statement records no document_connection although handshakes were captured: the certificate that delivered the document is unknown".into(),
+        ),
+    }
+}
+
 fn binding(ctx: &Context, sec: &TlsSection, cap: &Result<Option<Captured>, String>) -> CheckResult {
     let fail = |s: String| CheckResult::fail(BINDING, BINDING_TITLE, s).spec(BINDING_SPEC);
     let doc = match ctx.doc {
@@ -225,6 +264,7 @@ fn binding(ctx: &Context, sec: &TlsSection, cap: &Result<Option<Captured>, Strin
                 )),
                 None => notes.push("no second handshake was recorded".into()),
             }
+            document_connection(ctx, &bound, &mut problems, &mut notes);
             r = if problems.is_empty() {
                 CheckResult::pass(
                     BINDING,

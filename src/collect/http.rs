@@ -10,6 +10,20 @@
 //!   deadline is not waited for: the failure says so;
 //! * a size cap per resource, applied to the decoded body (gzip is accepted
 //!   and decoded, so a compressed bomb is capped too);
+//! * redirects are followed by this client, not by ureq, so that each hop
+//!   is judged and recorded: only https → https, only to a public address
+//!   (judged on the resolved address by [`conn::PublicOnly`]), at most
+//!   [`MAX_REDIRECTS`] hops, `Authorization` dropped when the origin changes;
+//!   the hops are returned in [`Response::redirects`] for the statement.
+//!   The URL the user gave is the user's choice and may be anything; every
+//!   URL reached by a redirect is not. `allow_private_redirects_unsafe`
+//!   (tests' loopback world only; recorded in the statement) lifts the
+//!   address rule, never the scheme rule;
+//! * permanent errors (redirect refused or too many, header too big, bad
+//!   content encoding, malformed response, TLS certificate errors) are not
+//!   retried and are named for what they are;
+//! * one overall collection deadline ([`HttpConfig::deadline`]) caps every
+//!   resource deadline, and a failure it caused says "deadline reached";
 //! * a descriptive User-Agent;
 //! * no proxy (the TLS capture must see the service's own certificate, and
 //!   evidence should come from the origin): documented in `collect --help`;
@@ -26,7 +40,13 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use crate::bundle::format::RedirectHop;
 use crate::trust::TrustSet;
+
+use super::conn;
+
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: u32 = 5;
 
 /// Deadlines, retries and limits of the client.
 #[derive(Debug, Clone)]
@@ -49,6 +69,13 @@ pub struct HttpConfig {
     pub user_agent: String,
     /// Most requests in flight at once (across threads).
     pub max_in_flight: usize,
+    /// The collection's overall deadline: no request starts, and no wait
+    /// runs, past it. `None`: only the per-resource deadline applies.
+    pub deadline: Option<Instant>,
+    /// UNSAFE, for the loopback test world only: let a redirect reach a
+    /// non-public address (loopback, private, link-local). The scheme rule
+    /// (https → https only) still holds. Recorded in the statement.
+    pub allow_private_redirects_unsafe: bool,
 }
 
 impl Default for HttpConfig {
@@ -63,6 +90,8 @@ impl Default for HttpConfig {
             max_bytes: 16 * 1024 * 1024,
             user_agent: default_user_agent(),
             max_in_flight: 8,
+            deadline: None,
+            allow_private_redirects_unsafe: false,
         }
     }
 }
@@ -111,6 +140,20 @@ pub enum HttpError {
         cause: String,
         attempts: u32,
     },
+    #[error("{url}: redirect to {location} refused: {reason}")]
+    RedirectRefused {
+        url: String,
+        location: String,
+        reason: String,
+    },
+    #[error("{url}: too many redirects (more than {limit})")]
+    TooManyRedirects { url: String, limit: u32 },
+    /// A permanent fault of the response (not retried): header too big,
+    /// bad content encoding, malformed HTTP.
+    #[error("{url}: {what} (not retried)")]
+    Permanent { url: String, what: String },
+    #[error("{url}: the collection deadline was reached ({what})")]
+    Deadline { url: String, what: String },
 }
 
 impl HttpError {
@@ -123,7 +166,11 @@ impl HttpError {
             | HttpError::Tls { url, .. }
             | HttpError::Status { url, .. }
             | HttpError::TooLarge { url, .. }
-            | HttpError::Truncated { url, .. } => url,
+            | HttpError::Truncated { url, .. }
+            | HttpError::RedirectRefused { url, .. }
+            | HttpError::TooManyRedirects { url, .. }
+            | HttpError::Permanent { url, .. }
+            | HttpError::Deadline { url, .. } => url,
         }
     }
 }
@@ -146,6 +193,10 @@ pub struct Request {
     /// certificate): the document is self-authenticating, the audit judges
     /// the TLS chain. Recorded as a collection warning by the caller.
     pub insecure_tls: bool,
+    /// The URL is not the user's choice (a registry host named by the
+    /// evidence): judge it like a redirect target, public addresses only
+    /// (lifted by `allow_private_redirects_unsafe`).
+    pub public_only: bool,
 }
 
 impl Request {
@@ -157,7 +208,12 @@ impl Request {
             max_bytes: None,
             accept_status: Vec::new(),
             insecure_tls: false,
+            public_only: false,
         }
+    }
+    pub fn public_only(mut self, v: bool) -> Self {
+        self.public_only = v;
+        self
     }
     pub fn accept(mut self, v: impl Into<String>) -> Self {
         self.accept = Some(v.into());
@@ -194,6 +250,11 @@ pub struct Response {
     pub attempts: u32,
     /// Wall time including retries.
     pub elapsed: Duration,
+    /// Redirects followed before this response, in order (empty: none).
+    pub redirects: Vec<RedirectHop>,
+    /// The TLS chain of the connection that delivered this response
+    /// (`None` over plain HTTP).
+    pub peer: Option<conn::PeerChain>,
 }
 
 impl Response {
@@ -252,8 +313,8 @@ impl Drop for Permit<'_> {
 /// The HTTP client. Cheap to clone (shared agents and limiter).
 #[derive(Clone)]
 pub struct HttpClient {
-    verified: ureq::Agent,
-    insecure: ureq::Agent,
+    /// `[insecure as usize][public_only as usize]`.
+    agents: [[ureq::Agent; 2]; 2],
     cfg: Arc<HttpConfig>,
     limiter: Arc<Limiter>,
 }
@@ -281,22 +342,58 @@ pub fn root_certs(trust: &TrustSet) -> Vec<Vec<u8>> {
     out
 }
 
+fn is_redirect(status: u16) -> bool {
+    matches!(status, 301 | 302 | 303 | 307 | 308)
+}
+
+/// `Location` resolved against `base` (RFC 3986 §5.2, the forms servers
+/// send: absolute, scheme-relative, absolute-path, relative-path).
+fn resolve_location(base: &str, loc: &str) -> Result<String, String> {
+    let loc = loc.trim();
+    if loc.is_empty() || loc.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("unusable Location {loc:?}"));
+    }
+    let (scheme, rest) = base
+        .split_once("://")
+        .ok_or_else(|| format!("base {base:?} has no scheme"))?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let origin = format!("{scheme}://{}", &rest[..authority_end]);
+    if let Some((s, _)) = loc.split_once(':') {
+        if !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        {
+            return Ok(loc.to_string());
+        }
+    }
+    if let Some(r) = loc.strip_prefix("//") {
+        return Ok(format!("{scheme}://{r}"));
+    }
+    if loc.starts_with('/') {
+        return Ok(format!("{origin}{loc}"));
+    }
+    let path = &rest[authority_end..];
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let dir = match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "/",
+    };
+    Ok(format!("{origin}{dir}{loc}"))
+}
+
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    format!("{}://{}", scheme.to_ascii_lowercase(), rest[..end].to_ascii_lowercase())
+}
+
 impl HttpClient {
     /// A client verifying TLS against `trust`'s roots.
     pub fn new(cfg: HttpConfig, trust: &TrustSet) -> HttpClient {
-        let roots: Vec<ureq::tls::Certificate<'static>> = root_certs(trust)
-            .iter()
-            .map(|d| ureq::tls::Certificate::from_der(d).to_owned())
-            .collect();
-        let tls = |insecure: bool| {
-            ureq::tls::TlsConfig::builder()
-                .provider(ureq::tls::TlsProvider::Rustls)
-                .root_certs(ureq::tls::RootCerts::new_with_certs(&roots))
-                .disable_verification(insecure)
-                .build()
-        };
-        let agent = |insecure: bool| -> ureq::Agent {
-            ureq::Agent::config_builder()
+        let roots = root_certs(trust);
+        let agent = |insecure: bool, public_only: bool| -> ureq::Agent {
+            let config = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .proxy(None)
                 .user_agent(cfg.user_agent.as_str())
@@ -304,16 +401,28 @@ impl HttpClient {
                 .timeout_per_read(Some(cfg.read_timeout))
                 .timeout_per_write(Some(cfg.read_timeout))
                 .timeout_global(Some(cfg.request_timeout))
-                .max_redirects(5)
+                // Redirects are followed by `get`, hop by hop.
+                .max_redirects(0)
                 .max_idle_connections(0)
-                .tls_config(tls(insecure))
-                .build()
-                .into()
+                .build();
+            use ureq::unversioned::transport::{Connector, TcpConnector};
+            let connector = ()
+                .chain(TcpConnector::default())
+                .chain(conn::TlsConnector {
+                    config: conn::client_config(&roots, insecure),
+                });
+            if public_only {
+                ureq::Agent::with_parts(config, connector, conn::PublicOnly::default())
+            } else {
+                ureq::Agent::with_parts(config, connector, conn::AnyAddress::default())
+            }
         };
         let max = cfg.max_in_flight.max(1);
         HttpClient {
-            verified: agent(false),
-            insecure: agent(true),
+            agents: [
+                [agent(false, false), agent(false, true)],
+                [agent(true, false), agent(true, true)],
+            ],
             limiter: Arc::new(Limiter {
                 max,
                 used: Mutex::new(0),
@@ -328,26 +437,105 @@ impl HttpClient {
         &self.cfg
     }
 
-    /// GET, returning 2xx (and `accept_status`) responses; anything else is
-    /// an error after the retry policy ran.
+    /// GET, following redirects under the policy (module docs), returning
+    /// 2xx (and `accept_status`) responses; anything else is an error after
+    /// the retry policy ran.
     pub fn get(&self, req: &Request) -> Result<Response, HttpError> {
         let start = Instant::now();
-        let deadline = start + self.cfg.resource_timeout;
+        let mut url = req.url.clone();
+        let mut hops: Vec<RedirectHop> = Vec::new();
+        let mut public_only = req.public_only && !self.cfg.allow_private_redirects_unsafe;
+        let mut headers = req.headers.clone();
+        loop {
+            let mut r = self.get_one(req, &url, &headers, public_only, start)?;
+            if !is_redirect(r.status) || req.accept_status.contains(&r.status) {
+                r.redirects = hops;
+                r.elapsed = start.elapsed();
+                return Ok(r);
+            }
+            let refused = |location: &str, reason: String| HttpError::RedirectRefused {
+                url: url.clone(),
+                location: location.to_string(),
+                reason,
+            };
+            let Some(loc) = r.header("location").map(str::to_string) else {
+                return Err(HttpError::Permanent {
+                    url: url.clone(),
+                    what: format!("HTTP {} redirect without a Location header", r.status),
+                });
+            };
+            let next = resolve_location(&url, &loc).map_err(|e| refused(&loc, e))?;
+            if !url.to_ascii_lowercase().starts_with("https://") {
+                return Err(refused(
+                    &next,
+                    "redirects are followed only from https (this response came over plain http)"
+                        .into(),
+                ));
+            }
+            if !next.to_ascii_lowercase().starts_with("https://") {
+                return Err(refused(
+                    &next,
+                    "redirects are followed only to https (another scheme would leave TLS)".into(),
+                ));
+            }
+            if hops.len() as u32 >= MAX_REDIRECTS {
+                return Err(HttpError::TooManyRedirects {
+                    url: req.url.clone(),
+                    limit: MAX_REDIRECTS,
+                });
+            }
+            if origin_of(&next) != origin_of(&url) {
+                // Credentials are for the origin they were issued for.
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            }
+            hops.push(RedirectHop {
+                url: url.clone(),
+                status: r.status,
+                location: next.clone(),
+            });
+            public_only = !self.cfg.allow_private_redirects_unsafe;
+            url = next;
+        }
+    }
+
+    /// The deadline for a resource started at `start`, and whether it is
+    /// the collection's overall deadline.
+    fn deadline_for(&self, start: Instant) -> (Instant, bool) {
+        let own = start + self.cfg.resource_timeout;
+        match self.cfg.deadline {
+            Some(d) if d < own => (d, true),
+            _ => (own, false),
+        }
+    }
+
+    /// One URL (no redirect following), with the retry policy.
+    fn get_one(
+        &self,
+        req: &Request,
+        url: &str,
+        headers: &[(String, String)],
+        public_only: bool,
+        start: Instant,
+    ) -> Result<Response, HttpError> {
+        let (deadline, overall) = self.deadline_for(start);
         let cap = req.max_bytes.unwrap_or(self.cfg.max_bytes);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
+            if Instant::now() >= deadline {
+                return Err(self.deadline_error(url, overall, attempt - 1, None));
+            }
             let outcome = {
                 let _permit = self.limiter.acquire();
-                self.once(req, cap, deadline)
+                self.once(req, url, headers, public_only, cap, deadline)
             };
             let (retryable, wait_hint, err) = match outcome {
                 Ok(mut r) => {
-                    let ok =
-                        (200..300).contains(&r.status) || req.accept_status.contains(&r.status);
+                    let ok = (200..300).contains(&r.status)
+                        || req.accept_status.contains(&r.status)
+                        || is_redirect(r.status);
                     if ok {
                         r.attempts = attempt;
-                        r.elapsed = start.elapsed();
                         return Ok(r);
                     }
                     let retryable = matches!(r.status, 429 | 500 | 502 | 503 | 504);
@@ -364,7 +552,7 @@ impl HttpClient {
                         retryable,
                         hint,
                         HttpError::Status {
-                            url: req.url.clone(),
+                            url: url.to_string(),
                             status: r.status,
                             reason,
                             attempts: attempt,
@@ -382,7 +570,9 @@ impl HttpClient {
                 .backoff
                 .saturating_mul(1u32 << (attempt - 1).min(10));
             let wait = wait_hint.unwrap_or(backoff);
-            if Instant::now() + wait >= deadline {
+            let now = Instant::now();
+            if now + wait >= deadline {
+                let left = deadline.saturating_duration_since(now);
                 return Err(match (wait_hint, err) {
                     (
                         Some(w),
@@ -396,12 +586,14 @@ impl HttpClient {
                         url,
                         status,
                         reason: format!(
-                            " (Retry-After {} s exceeds the {} s deadline for this resource)",
+                            " (Retry-After {} s exceeds the time left before the {} deadline: {} s)",
                             w.as_secs(),
-                            self.cfg.resource_timeout.as_secs()
+                            if overall { "collection" } else { "resource" },
+                            left.as_secs()
                         ),
                         attempts,
                     },
+                    (_, e) if overall => self.deadline_error(url, true, attempt, Some(e)),
                     (_, e) => with_attempts(e, attempt),
                 });
             }
@@ -409,27 +601,56 @@ impl HttpClient {
         }
     }
 
-    /// One attempt.
-    fn once(&self, req: &Request, cap: u64, deadline: Instant) -> Result<Response, Attempt> {
-        let url = &req.url;
-        if Instant::now() >= deadline {
-            return Err(Attempt::Fatal(HttpError::Timeout {
-                url: url.clone(),
-                what: "resource deadline".into(),
-                attempts: 0,
-            }));
-        }
-        let agent = if req.insecure_tls {
-            &self.insecure
+    fn deadline_error(
+        &self,
+        url: &str,
+        overall: bool,
+        attempts: u32,
+        last: Option<HttpError>,
+    ) -> HttpError {
+        let last = last.map(|e| format!("; last error: {e}")).unwrap_or_default();
+        if overall {
+            HttpError::Deadline {
+                url: url.to_string(),
+                what: format!("after {attempts} attempt(s){last}"),
+            }
         } else {
-            &self.verified
-        };
-        let mut rb = agent.get(url.as_str());
+            HttpError::Timeout {
+                url: url.to_string(),
+                what: format!(
+                    "resource deadline of {} s{last}",
+                    self.cfg.resource_timeout.as_secs()
+                ),
+                attempts,
+            }
+        }
+    }
+
+    /// One attempt.
+    fn once(
+        &self,
+        req: &Request,
+        url: &str,
+        headers: &[(String, String)],
+        public_only: bool,
+        cap: u64,
+        deadline: Instant,
+    ) -> Result<Response, Attempt> {
+        let url = &url.to_string();
+        let agent = &self.agents[req.insecure_tls as usize][public_only as usize];
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut rb = agent
+            .get(url.as_str())
+            .config()
+            .timeout_global(Some(self.cfg.request_timeout.min(left).max(Duration::from_millis(1))))
+            .build();
         rb = rb.header("Accept", req.accept.as_deref().unwrap_or("*/*"));
-        for (k, v) in &req.headers {
+        for (k, v) in headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
+        conn::clear_last_peer();
         let resp = rb.call().map_err(|e| classify(url, e))?;
+        let peer = conn::take_last_peer();
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
@@ -480,6 +701,8 @@ impl HttpClient {
             body,
             attempts: 1,
             elapsed: Duration::ZERO,
+            redirects: Vec::new(),
+            peer,
         })
     }
 }
@@ -538,6 +761,39 @@ fn classify(url: &str, e: ureq::Error) -> Attempt {
         }),
         ureq::Error::BodyExceedsLimit(n) => Attempt::Fatal(HttpError::TooLarge { url, limit: n }),
         ureq::Error::Io(io) => io_error(url, io),
+        ureq::Error::LargeResponseHeader(got, max) => Attempt::Fatal(HttpError::Permanent {
+            url,
+            what: format!("response header too big ({got} bytes, limit {max})"),
+        }),
+        ureq::Error::Decompress(enc, e) => Attempt::Fatal(HttpError::Permanent {
+            url,
+            what: format!("bad {enc} content encoding: {e}"),
+        }),
+        ureq::Error::Protocol(e) => Attempt::Fatal(HttpError::Permanent {
+            url,
+            what: format!("malformed HTTP response: {e}"),
+        }),
+        ureq::Error::Other(e) => {
+            if let Some(a) = e.downcast_ref::<conn::AddressRefused>() {
+                return Attempt::Fatal(HttpError::RedirectRefused {
+                    url: url.clone(),
+                    location: url,
+                    reason: a.to_string(),
+                });
+            }
+            if e.downcast_ref::<conn::TlsHandshakeTimeout>().is_some() {
+                return Attempt::Retryable(HttpError::Timeout {
+                    url,
+                    what: "TLS handshake".into(),
+                    attempts: 0,
+                });
+            }
+            Attempt::Retryable(HttpError::Transport {
+                url,
+                cause: e.to_string(),
+                attempts: 0,
+            })
+        }
         other => {
             let cause = other.to_string();
             // TLS verification failures surface as I/O errors wrapping rustls'.
@@ -593,6 +849,12 @@ fn classify_body(url: &str, e: std::io::Error) -> Attempt {
                     return Attempt::Fatal(HttpError::TooLarge {
                         url: url.into(),
                         limit: *n,
+                    })
+                }
+                ureq::Error::Decompress(enc, e) => {
+                    return Attempt::Fatal(HttpError::Permanent {
+                        url: url.into(),
+                        what: format!("bad {enc} content encoding: {e}"),
                     })
                 }
                 _ => {}

@@ -14,6 +14,10 @@
 use crate::evidence::attestation::AttestationDocument;
 use crate::evidence::layout;
 
+/// Size cap of one KDS answer (cert_chain, CRL, VCEK): each is a few KiB;
+/// listed in `collect --help`.
+pub const MAX_KDS_BYTES: u64 = 2 * 1024 * 1024;
+
 use super::http::Request;
 use super::{CollectCtx, Evidence};
 
@@ -196,7 +200,7 @@ pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
     std::thread::scope(|s| {
         for (label, url, path, types, validate) in jobs {
             s.spawn(move || {
-                let req = Request::get(url.clone()).max_bytes(2 * 1024 * 1024);
+                let req = Request::get(url.clone()).max_bytes(MAX_KDS_BYTES);
                 match ctx.fetch(label, &req) {
                     Ok(r) => {
                         if let Err(e) = validate(&r.body) {

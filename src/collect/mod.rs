@@ -33,6 +33,7 @@ use crate::evidence::attestation::AttestationDocument;
 use crate::evidence::tls::{ChainEntry, HandshakeRecord, SecondHandshakeRecord, Verification};
 use crate::trust::TrustSet;
 
+pub mod conn;
 pub mod ct;
 pub mod http;
 pub mod kds;
@@ -102,7 +103,22 @@ pub struct CollectOptions {
     pub images: bool,
     /// Show the progress display (on stderr; the CLI enables it only on a TTY).
     pub progress: bool,
+    /// One deadline for the whole collection (`--deadline`): past it no
+    /// request starts and no wait runs; what is missing is recorded as
+    /// missing (the audit then fails closed on it).
+    pub deadline: Duration,
+    /// UNSAFE, tests only (`--allow-private-redirects-unsafe`): redirects
+    /// may reach non-public addresses (the loopback test world). Recorded
+    /// in the statement's `unsafe_options`.
+    pub allow_private_redirects_unsafe: bool,
 }
+
+/// Default of `--deadline`.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
+/// Most images whose registry evidence is fetched at once.
+pub const IMAGE_CONCURRENCY: usize = 3;
+/// Name of the unsafe redirect relaxation in the statement.
+pub const ALLOW_PRIVATE_REDIRECTS_UNSAFE: &str = "allow-private-redirects-unsafe";
 
 impl CollectOptions {
     /// Defaults for `url`: production KDS, default protocol, no extras.
@@ -126,6 +142,8 @@ impl CollectOptions {
             registry_mirrors: Vec::new(),
             images: true,
             progress: false,
+            deadline: DEFAULT_DEADLINE,
+            allow_private_redirects_unsafe: false,
         }
     }
 }
@@ -268,6 +286,8 @@ pub struct CollectCtx<'a> {
     pub trust: &'a TrustSet,
     pub target: Target,
     pub progress: Progress,
+    /// Every redirect chain followed (for the statement).
+    pub redirects: Mutex<Vec<crate::bundle::format::RedirectChain>>,
 }
 
 impl CollectCtx<'_> {
@@ -279,6 +299,17 @@ impl CollectCtx<'_> {
     /// GET through the client, reporting on the progress display.
     pub fn fetch(&self, label: &str, req: &Request) -> Result<Response, HttpError> {
         let r = self.http.get(req);
+        if let Ok(resp) = &r {
+            if !resp.redirects.is_empty() {
+                self.redirects
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(crate::bundle::format::RedirectChain {
+                        requested: req.url.clone(),
+                        hops: resp.redirects.clone(),
+                    });
+            }
+        }
         match &r {
             Ok(resp) => self
                 .progress
@@ -368,6 +399,25 @@ impl Evidence {
         self.lock().builder.has(path)
     }
 
+    /// Adds a content-addressed member unless it is already there (images
+    /// fetched concurrently may share a blob): check and insert under one
+    /// lock.
+    pub fn add_if_absent(&self, path: &str, bytes: Vec<u8>, source: Source) {
+        let mut g = self.lock();
+        if g.builder.has(path) {
+            return;
+        }
+        if let Err(e) = g.builder.add(path, bytes, source) {
+            g.failures
+                .push(format!("could not store evidence/{path}: {e}"));
+        }
+    }
+
+    /// Records the connection that delivered the attestation document.
+    fn set_document_connection(&self, rec: crate::bundle::format::ConnectionRecord) {
+        self.lock().builder.document_connection = Some(rec);
+    }
+
     /// A collection warning for the signed statement (not a failure).
     pub fn warn(&self, msg: impl Into<String>) {
         self.lock().warnings.insert(msg.into());
@@ -436,14 +486,27 @@ pub struct Collected {
 pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, CollectError> {
     let target = Target::parse(&opts.url)?;
     let started = crate::util::now();
+    let mut http_cfg = opts.http.clone();
+    http_cfg.deadline = Some(Instant::now() + opts.deadline);
+    http_cfg.allow_private_redirects_unsafe = opts.allow_private_redirects_unsafe;
     let ctx = CollectCtx {
-        http: HttpClient::new(opts.http.clone(), trust),
+        http: HttpClient::new(http_cfg, trust),
         options: opts,
         trust,
         target: target.clone(),
         progress: Progress::new(opts.progress),
+        redirects: Mutex::new(Vec::new()),
     };
     let ev = Evidence::new(&target.base, &opts.protocol, started);
+    if opts.allow_private_redirects_unsafe {
+        ev.lock()
+            .builder
+            .unsafe_options
+            .push(ALLOW_PRIVATE_REDIRECTS_UNSAFE.into());
+        ev.warn(format!(
+            "UNSAFE: --{ALLOW_PRIVATE_REDIRECTS_UNSAFE} was in force: redirects could reach loopback, private and link-local addresses"
+        ));
+    }
     let doc_url = target.document_url();
 
     let fatal: Result<(), CollectError> = std::thread::scope(|s| {
@@ -493,6 +556,7 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
         };
         ctx.check_media_type("attestation document", &doc_resp, &["application/json"], ev);
         ev.add_response("attestation.json", &doc_resp, ctx.now());
+        store_document_connection(ctx, &doc_resp, ev);
 
         // The second handshake must come after the first one, or the
         // record would call the later certificate the first: wait for the
@@ -535,7 +599,55 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
         Ok(())
     });
     fatal?;
-    ev.finish(opts.strict)
+    let mut collected = ev.finish(opts.strict)?;
+    collected.builder.redirects = ctx
+        .redirects
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    Ok(collected)
+}
+
+/// Stores the chain of the connection that delivered the document as
+/// `tls/document/chain-NN.der` and records it in the statement (v2
+/// `document_connection`), for `tls.binding` to judge.
+fn store_document_connection(ctx: &CollectCtx, r: &Response, ev: &Evidence) {
+    let Some(peer) = &r.peer else {
+        ev.failed(
+            "the TLS connection of the attestation document",
+            &r.url,
+            "no TLS chain was recorded for the connection that delivered it",
+        );
+        return;
+    };
+    let final_url = r
+        .redirects
+        .last()
+        .map(|h| h.location.clone())
+        .unwrap_or_else(|| r.url.clone());
+    let mut members = Vec::new();
+    for (i, c) in peer.chain.iter().enumerate() {
+        let rel = format!("tls/document/chain-{i:02}.der");
+        ev.add(
+            &rel,
+            c.clone(),
+            Source {
+                origin: final_url.clone(),
+                http_status: Some(r.status),
+                fetched_at: ctx.now(),
+            },
+        );
+        members.push(format!("evidence/{rel}"));
+    }
+    ev.set_document_connection(crate::bundle::format::ConnectionRecord {
+        url: final_url,
+        leaf_sha256: peer
+            .chain
+            .first()
+            .map(|l| crate::util::sha256_hex(l))
+            .unwrap_or_default(),
+        chain: members,
+        verified: peer.verified,
+    });
 }
 
 /// A collection sealed and audited in memory (`verify`).

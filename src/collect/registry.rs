@@ -101,7 +101,8 @@ pub struct EvidenceSink<'a>(pub &'a Evidence);
 
 impl Sink for EvidenceSink<'_> {
     fn add(&mut self, path: &str, bytes: Vec<u8>, source: Source) -> Result<(), BundleError> {
-        self.0.add(path, bytes, source);
+        // Images run concurrently and may share content-addressed blobs.
+        self.0.add_if_absent(path, bytes, source);
         Ok(())
     }
     fn has(&self, path: &str) -> bool {
@@ -805,10 +806,36 @@ pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
         opts.mirrors.entry(key).or_insert_with(|| u.clone());
     }
     let transport = ClientTransport { ctx };
-    let mut sink = EvidenceSink(out);
-    if let Err(e) = collect_images(&mut sink, &transport, &opts, &targets) {
-        out.failed("container images", "(bundle)", e);
+    if !targets.is_empty() && !out.has(layout::OCI_LAYOUT) {
+        out.add_if_absent(
+            layout::OCI_LAYOUT,
+            layout::OCI_LAYOUT_CONTENT.as_bytes().to_vec(),
+            Source {
+                origin: "collector".into(),
+                http_status: None,
+                fetched_at: crate::util::now(),
+            },
+        );
     }
+    // Bounded concurrency across images: a stalling registry costs one
+    // worker, not the whole collection in sequence; at most
+    // IMAGE_CONCURRENCY images in flight (the HTTP client bounds requests).
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = super::IMAGE_CONCURRENCY.min(targets.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(t) = targets.get(i) else { break };
+                let mut sink = EvidenceSink(out);
+                if let Err(e) =
+                    collect_images(&mut sink, &transport, &opts, std::slice::from_ref(t))
+                {
+                    out.failed("container images", "(bundle)", e);
+                }
+            });
+        }
+    });
 }
 
 /// [`Transport`] over the project's HTTP client (deadlines, caps, TLS
@@ -837,7 +864,16 @@ fn http_client_get(
     headers: &[(String, String)],
     max_body: usize,
 ) -> Result<HttpAnswer, String> {
+    // A registry host named by the evidence (not a --registry-mirror the
+    // user gave) is judged like a redirect target: public addresses only.
+    let user_given = ctx.is_some_and(|c| {
+        c.options.registry_mirrors.iter().any(|(_, base)| {
+            let base = base.trim_end_matches('/');
+            url == base || url.starts_with(&format!("{base}/"))
+        })
+    });
     let mut req = Request::get(url)
+        .public_only(ctx.is_some() && !user_given)
         .max_bytes(max_body as u64)
         .accept_status(401)
         .accept_status(404)

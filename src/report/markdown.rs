@@ -45,6 +45,12 @@ fn render_with_note(report: &Report, note: Option<String>) -> String {
             text(&r.trust.version)
         ));
     }
+    if r.evaluation_time_source == "declared" {
+        out.push_str(&format!(
+            "> [!WARNING]\n> {}\n\n",
+            super::DECLARED_TIME_NOTE
+        ));
+    }
     if !r.redacted {
         out.push_str(
             "> [!CAUTION]\n> **Secrets not redacted** (`--no-redact`): this report may contain secrets from the evidence. Do not share it.\n\n",

@@ -16,6 +16,9 @@ pub mod terminal;
 /// Current JSON report schema version.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Shown in every output when `evaluation_time_source` is `declared`.
+pub const DECLARED_TIME_NOTE: &str = "The evaluation time was DECLARED by whoever imported the evidence (collect --observed-at), not observed by the collector: validity periods are judged at a claimed time.";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,

@@ -30,6 +30,9 @@ pub fn render(r: &Report, verbose: bool) -> String {
         v(&r.scope),
         v(&r.evaluation_time)
     ));
+    if r.evaluation_time_source == "declared" {
+        out.push_str(&format!("⚠️  {}\n", super::DECLARED_TIME_NOTE));
+    }
     for f in &r.families {
         out.push_str(&format!(
             "{} {}: {}\n",

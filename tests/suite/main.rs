@@ -13,7 +13,6 @@
 //! `airgap`). Run one area with `cargo test --test suite <module>::`.
 
 mod common;
-
 mod airgap;
 mod bundle_container;
 mod bundle_differential;
@@ -22,6 +21,7 @@ mod cli_acceptance;
 mod collect_cli;
 mod collect_e2e;
 mod collect_faults;
+mod collect_hostile;
 mod collect_tls_audit;
 mod ct_audit;
 mod ct_cli;
@@ -38,6 +38,7 @@ mod layers;
 mod measure_check;
 mod measure_cli;
 mod measure_engine;
+mod observed_at;
 mod protocol_files;
 mod report_browser;
 mod report_determinism;

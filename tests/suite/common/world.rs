@@ -346,6 +346,15 @@ pub enum Fault {
     /// Serve `bytes` zero bytes gzip-encoded (a small body that inflates
     /// beyond caps).
     GzipBomb { bytes: usize },
+    // Malicious-server mode (tests/suite/collect_hostile.rs): a service
+    // that controls every byte it answers.
+    /// Answer with this redirect status and `Location` (any URL, any
+    /// scheme: the client must judge it).
+    Redirect { status: u16, location: String },
+    /// Send a response header of `bytes` bytes (beyond any sane limit).
+    HugeHeader { bytes: usize },
+    /// Claim `Content-Encoding: gzip` and send bytes that are not gzip.
+    BadGzip,
 }
 
 #[derive(Debug, Clone)]
@@ -367,6 +376,9 @@ struct State {
     /// Hold the first accepted connection this long before its TLS
     /// handshake (a server thread that is scheduled late).
     hold_first: Mutex<Option<Duration>>,
+    /// Malicious mode: hold EVERY accepted connection this long before its
+    /// TLS handshake (TCP accepted, no ServerHello: a stalled handshake).
+    stall_tls: Mutex<Option<Duration>>,
 }
 
 /// A loopback HTTP(S) server.
@@ -390,6 +402,7 @@ impl Server {
             stop: AtomicBool::new(false),
             connections: AtomicUsize::new(0),
             hold_first: Mutex::new(None),
+            stall_tls: Mutex::new(None),
         });
         let resolver = tls.map(|plan| {
             Arc::new(Resolver {
@@ -423,6 +436,11 @@ impl Server {
                         if let Some(d) = hold {
                             std::thread::sleep(d);
                         }
+                    }
+                    let stall = *st.stall_tls.lock().unwrap();
+                    if let Some(d) = stall {
+                        std::thread::sleep(d);
+                        return;
                     }
                     let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
                     let _ = sock.set_write_timeout(Some(Duration::from_secs(10)));
@@ -535,6 +553,12 @@ impl Server {
     pub fn hold_first_connection(&self, d: Duration) {
         *self.state.hold_first.lock().unwrap() = Some(d);
         self.state.connections.store(0, Ordering::SeqCst);
+    }
+
+    /// Malicious mode: accept TCP but stall every TLS handshake for `d`
+    /// (`None` ends it).
+    pub fn stall_tls_handshakes(&self, d: Option<Duration>) {
+        *self.state.stall_tls.lock().unwrap() = d;
     }
 
     /// TCP connections accepted so far.
@@ -801,6 +825,33 @@ fn serve_conn<S: Finish>(mut s: S, st: &State) {
         Some(Fault::Body(b)) => {
             write_head(&mut s, 200, &resp.headers, Some(b.len()));
             let _ = s.write_all(&b);
+            s.finish();
+        }
+        Some(Fault::Redirect { status, location }) => {
+            write_head(
+                &mut s,
+                status,
+                &[("Location".into(), location)],
+                Some(0),
+            );
+            s.finish();
+        }
+        Some(Fault::HugeHeader { bytes }) => {
+            write_head(
+                &mut s,
+                200,
+                &[("X-Padding".into(), "a".repeat(bytes))],
+                Some(resp.body.len()),
+            );
+            let _ = s.write_all(&resp.body);
+            s.finish();
+        }
+        Some(Fault::BadGzip) => {
+            let junk = b"this is not gzip at all, not even close".to_vec();
+            let mut headers = resp.headers.clone();
+            headers.push(("Content-Encoding".into(), "gzip".into()));
+            write_head(&mut s, 200, &headers, Some(junk.len()));
+            let _ = s.write_all(&junk);
             s.finish();
         }
     }
