@@ -100,6 +100,11 @@ struct Section {
     /// What `report_data[32..64]` must hold.
     #[serde(default)]
     report_data_tail: TailRule,
+    /// Why neither TLS check applies (a protocol that binds no TLS
+    /// certificate, such as `snp-only`): both results are not-applicable with
+    /// this reason instead of judging `report_data` against a Blyss rule.
+    #[serde(default)]
+    not_applicable: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -202,6 +207,7 @@ fn section(ctx: &Context) -> Result<Section, String> {
         chain: ChainRule::Required,
         chain_reason: None,
         report_data_tail: TailRule::Zero,
+        not_applicable: None,
     }))
 }
 
@@ -215,6 +221,18 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             ]
         }
     };
+    if let Some(why) = sec.not_applicable.as_deref() {
+        let why = if why.trim().is_empty() {
+            "the protocol binds no TLS certificate"
+        } else {
+            why
+        };
+        let s = format!("protocol {}: {why}", ctx.protocol.id);
+        return vec![
+            CheckResult::not_applicable(BINDING, BINDING_TITLE, s.clone()).spec(BINDING_SPEC),
+            CheckResult::not_applicable(CHAIN, CHAIN_TITLE, s).spec(CHAIN_SPEC),
+        ];
+    }
     let cap = captured(ctx);
     vec![binding(ctx, &sec, &cap), chain(ctx, &sec, &cap)]
 }
@@ -282,8 +300,11 @@ fn binding(ctx: &Context, sec: &Section, cap: &Result<Option<Captured>, String>)
                 };
                 fail(s)
             } else {
-                CheckResult::pass(BINDING, BINDING_TITLE, format!(
-                    "{summary}: cert_sha256_fingerprint and report_data agree; the binding to the served certificate is not established"
+                // Only the document compared with itself: a warning, never
+                // the green of an established binding (protocol/checks.md,
+                // "Status rules").
+                CheckResult::warn(BINDING, BINDING_TITLE, format!(
+                    "{summary}: established: cert_sha256_fingerprint = report_data[0..32]; NOT established: that the service serves this certificate (no handshake in the bundle)"
                 ))
                 .spec(BINDING_SPEC)
             };
