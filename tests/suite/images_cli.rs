@@ -219,7 +219,9 @@ fn registry_failures_are_signed_warnings_and_fatal_under_strict() {
 #[test]
 fn no_images_collects_no_registry_evidence_and_audit_says_not_captured() {
     let w = World::start();
-    w.serve_real_blyss(include_bytes!("../../fixtures/blyss/attestation-2024-01.json"));
+    w.serve_real_blyss(include_bytes!(
+        "../../fixtures/blyss/attestation-2024-01.json"
+    ));
     let out = w.path("b.zip");
     // The mirror points nowhere useful: with --no-images it is never used.
     let o = collect(&w, "http://127.0.0.1:9", &out, &["--no-images"]);

@@ -1287,7 +1287,8 @@ pub fn expected_measurement(protocol: &str, kernel_cli: &str, vcpus: u32) -> [u8
 
 /// The real January 2024 Blyss document (its launch parameters are reused
 /// by the synthetic documents).
-pub const BLYSS_DOC_2024: &[u8] = include_bytes!("../../../fixtures/blyss/attestation-2024-01.json");
+pub const BLYSS_DOC_2024: &[u8] =
+    include_bytes!("../../../fixtures/blyss/attestation-2024-01.json");
 
 impl World {
     /// Serves a TEST-ONLY synthetic Genoa document bound to `cert` (usually
