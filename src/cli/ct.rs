@@ -72,7 +72,9 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
     let trust = super::load_trust(trust.as_ref())?;
     let now = match &at {
         Some(s) => blyss_evidence::util::parse_time(s)
-            .with_context(|| format!("--at {s:?} is not an RFC 3339 time"))?,
+            .map_err(|_| {
+                anyhow::anyhow!("--at {s:?} is not an RFC 3339 time; expected a date, time and offset such as 2024-02-01T00:00:00Z")
+            })?,
         None => blyss_evidence::util::now(),
     };
     let certs = blyss_evidence::trust::parse_certs(&read(&cert)?)
