@@ -16,9 +16,9 @@ Examples:
   blyss-evidence audit fixtures/bundles/blyss-2024-01.zip --scope attestation --signer fixtures/keys/fixture-collector.key.pub
   # Every check with expected and actual values, and the three reports
   blyss-evidence audit bundle.zip --signer collector.key.pub --json report.json --html report.html --markdown report.md -v
-  # A saved attestation.json is not a bundle: import it first, then audit the bundle
+  # A saved attestation.json is not a bundle: import it, then audit it at the time it was served
   blyss-evidence collect --attestation attestation.json -o imported.zip
-  blyss-evidence audit imported.zip --scope attestation
+  blyss-evidence audit imported.zip --scope attestation --at 2024-01-15T00:00:00Z
 
 Exit codes: 0 audit passed, 1 audit failed (a required check failed or produced no result),
 2 could not audit (bad input or options, unreadable bundle, I/O error).";
