@@ -8,8 +8,9 @@
 //! change here, unless it uses a new placeholder or cannot run offline.
 //!
 //! Each command runs with the binary the tests build, in a fresh directory
-//! shared by all commands in document order (so `keygen -o collector.key`
-//! and `collect … -o imported.zip` feed the commands after them), with
+//! per documented place (README.md, each `--help` page: each is followed on
+//! its own, from a fresh start) shared by its commands in document order (so
+//! `collect … -o imported.zip` feeds the `audit imported.zip` after it), with
 //! placeholders filled from [`PLACEHOLDERS`]. Online commands (`collect` or
 //! `verify` of an `https://` URL) run against the loopback test world with
 //! its URL, trust file and services substituted. Each must exit as its text
@@ -58,7 +59,7 @@ const EXPECTED: &[(&str, &[i32], &str)] = &[
     (
         "blyss-evidence report render report.json",
         &[1],
-        "re-renders the report of the line above, whose verdict is FAIL: the help says the exit code is the saved verdict's",
+        "report.json is the saved report of the real January 2024 bundle in scope full, whose verdict is FAIL: the help says the exit code is the saved verdict's",
     ),
     (
         "blyss-evidence verify",
@@ -92,6 +93,7 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
         "log_list.sig",
         "fixtures/ct/google-log-list-2021/log_list.sig",
     ),
+    ("report.json", "tests/snapshots/blyss-2024-01-full.json"),
 ];
 
 /// Flags whose value is an output path (never substituted: it lands in the
@@ -270,6 +272,7 @@ fn words(s: &str) -> Vec<String> {
 }
 
 struct Env {
+    /// The run directory of the current documented place.
     dir: tempfile::TempDir,
     #[cfg(feature = "collect")]
     world: Option<crate::common::world::World>,
@@ -404,7 +407,6 @@ fn every_readme_command_and_help_example_runs_as_its_text_says() {
         #[cfg(feature = "collect")]
         world: None,
     };
-    std::fs::create_dir_all(env.config()).unwrap();
     // `fullchain.pem` of the ct help: the shipped certificate and its issuer.
     let pem = |der: &[u8]| {
         use base64::Engine as _;
@@ -420,15 +422,30 @@ fn every_readme_command_and_help_example_runs_as_its_text_says() {
         )
     };
     let fx = |p: &str| std::fs::read(root().join("fixtures/ct/le-2024").join(p)).unwrap();
-    std::fs::write(
-        env.dir.path().join("fullchain.pem"),
-        pem(&fx("lencr.org.der")) + &pem(&fx("issuer-r3.der")),
-    )
-    .unwrap();
+    let fullchain = pem(&fx("lencr.org.der")) + &pem(&fx("issuer-r3.der"));
+    let fresh = |env: &mut Env| {
+        env.dir = tempfile::tempdir().unwrap();
+        // The README's set-up: a per-user collector key exists (`collect`
+        // creates it on first use; `verify --key ~/.config/…` presumes it).
+        let keys = env.config().join("blyss-evidence");
+        std::fs::create_dir_all(&keys).unwrap();
+        for (from, to) in [
+            ("fixture-collector.key", "collector.key"),
+            ("fixture-collector.key.pub", "collector.key.pub"),
+        ] {
+            std::fs::copy(root().join("fixtures/keys").join(from), keys.join(to)).unwrap();
+        }
+        std::fs::write(env.dir.path().join("fullchain.pem"), &fullchain).unwrap();
+    };
+    let mut origin = String::new();
 
     let mut failures = Vec::new();
     let mut ran = 0;
     for d in &docs {
+        if d.origin != origin {
+            origin = d.origin.clone();
+            fresh(&mut env);
+        }
         if let Some((_, why)) = NOT_RUN.iter().find(|(p, _)| d.text.starts_with(p)) {
             eprintln!("not run ({why}): {}", d.text);
             continue;

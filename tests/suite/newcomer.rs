@@ -266,7 +266,7 @@ fn json_into_a_missing_directory_names_that_directory_not_a_temp_file() {
             "directory {} does not exist",
             missing.display()
         )))
-        .stderr(predicate::str::contains(".tmp").not());
+        .stderr(predicate::str::contains("nope/.tmp").not());
     assert!(!missing.exists());
 }
 
