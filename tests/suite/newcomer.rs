@@ -430,3 +430,121 @@ fn attribution_lists_each_fixture_row_once() {
     }
     assert!(rows.len() > 5);
 }
+
+// ---- item 9: one rule for report-schema evolution ----
+
+#[test]
+fn the_published_schema_accepts_a_later_v1_report_with_an_added_field() {
+    use crate::common::report::{published_schema_errors, schema_errors};
+    let mut v: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("tests/snapshots/blyss-2024-01-full.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(published_schema_errors(&v).is_empty());
+    v["a_field_added_later_in_v1"] = serde_json::json!({"x": 1});
+    v["checks"][0]["another_added_field"] = serde_json::json!(true);
+    // What a consumer validating with the published schema sees: accepted.
+    assert!(
+        published_schema_errors(&v).is_empty(),
+        "{:?}",
+        published_schema_errors(&v)
+    );
+    // The project's strict reading still refuses the undocumented fields.
+    assert!(!schema_errors(&v).is_empty());
+    // The published schema is not vacuous: a wrong status is still refused.
+    v["checks"][0]["status"] = "ok".into();
+    assert!(!published_schema_errors(&v).is_empty());
+}
+
+#[test]
+fn declared_is_an_evaluation_time_source_of_schema_v1_and_unknown_sources_are_not() {
+    use crate::common::report::published_schema_errors;
+    let mut v: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root().join("tests/snapshots/blyss-2024-01-full.json")).unwrap(),
+    )
+    .unwrap();
+    v["evaluation_time_source"] = "declared".into();
+    assert!(published_schema_errors(&v).is_empty());
+    v["evaluation_time_source"] = "guessed".into();
+    assert!(!published_schema_errors(&v).is_empty());
+}
+
+// ---- item 9: the DSSE keyid, verified by a third-party library ----
+
+const FIXTURE_KEYID: &str = "b244c7ca5b5ba3d7508a0515877b8ff65f6c72f9c04336d890f95c62b7325729";
+
+/// Runs scripts/verify-dsse.py (pyca/cryptography). python3 with
+/// `cryptography` is required: the test fails, never skips, without it.
+fn verify_dsse_py(bundle: &Path, keyid: &str) -> std::process::Output {
+    let o = std::process::Command::new("python3")
+        .arg(root().join("scripts/verify-dsse.py"))
+        .arg(bundle)
+        .arg(keyid)
+        .output()
+        .expect("python3 is required for the DSSE cross-check");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains("ModuleNotFoundError"),
+        "the DSSE cross-check needs pyca/cryptography (pip install cryptography): {err}"
+    );
+    o
+}
+
+#[test]
+fn a_third_party_library_verifies_the_dsse_signature_with_the_spki_keyid() {
+    let b = fx("bundles/blyss-2024-01.zip");
+    let o = verify_dsse_py(&b, FIXTURE_KEYID);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The keyid the audit pins is the one that verifies.
+    let pem = std::fs::read_to_string(fx("keys/fixture-collector.key.pub")).unwrap();
+    let key = blyss_evidence::bundle::keys::parse_public(&pem, "fixture").unwrap();
+    assert_eq!(
+        blyss_evidence::bundle::keys::fingerprint(&key),
+        FIXTURE_KEYID
+    );
+}
+
+#[test]
+fn the_third_party_check_refuses_another_keyid_and_an_altered_signature() {
+    let b = fx("bundles/blyss-2024-01.zip");
+    assert_eq!(verify_dsse_py(&b, &"00".repeat(32)).status.code(), Some(1));
+    // Same bundle, one signature byte changed.
+    let d = tempfile::tempdir().unwrap();
+    let altered = d.path().join("altered.zip");
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(&b).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(&altered).unwrap());
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).unwrap();
+        if name == "envelope.dsse.json" {
+            let mut env: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            use base64::Engine as _;
+            let e = base64::engine::general_purpose::STANDARD;
+            let mut sig = e
+                .decode(env["signatures"][0]["sig"].as_str().unwrap())
+                .unwrap();
+            let last = sig.len() - 1;
+            sig[last] ^= 1;
+            env["signatures"][0]["sig"] = e.encode(sig).into();
+            bytes = serde_json::to_vec(&env).unwrap();
+        }
+        zout.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zout, &bytes).unwrap();
+    }
+    zout.finish().unwrap();
+    let o = verify_dsse_py(&altered, FIXTURE_KEYID);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
