@@ -63,8 +63,8 @@ const EXPECTED: &[(&str, &[i32], &str)] = &[
     ),
     (
         "blyss-evidence verify",
-        &[0, 1],
-        "collects and audits (exit 2 would mean it could not): the test world serves no registry, so image checks may fail the verdict",
+        &[1],
+        "collects and audits (exit 2 would mean it could not): the test world serves no registry (--no-images), so images.manifest fails the verdict (and --protocol v0.0.1-test also fails protocol.cmdline: the world serves the production document)",
     ),
     (
         "blyss-evidence audit blyss.zip",
@@ -481,6 +481,14 @@ fn every_readme_command_and_help_example_runs_as_its_text_says() {
             std::fs::write(env.dir.path().join(f), &o.stdout).unwrap();
         }
         let code = o.status.code().unwrap_or(-1);
+        eprintln!("ran ({}), exit {code}: {}", d.origin, d.text);
+        if code == 1 {
+            for l in String::from_utf8_lossy(&o.stdout).lines() {
+                if l.starts_with("❌") || l.starts_with("verdict:") || l.starts_with("result:") {
+                    eprintln!("    {l}");
+                }
+            }
+        }
         if !expected.contains(&code) {
             failures.push(format!(
                 "{}: `{}` exited {code}, expected {expected:?}\n  ran: {args:?}\n  stderr: {}",
