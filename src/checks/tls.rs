@@ -303,9 +303,11 @@ fn binding(ctx: &Context, sec: &Section, cap: &Result<Option<Captured>, String>)
                 // Only the document compared with itself: a warning, never
                 // the green of an established binding (protocol/checks.md,
                 // "Status rules").
-                CheckResult::warn(BINDING, BINDING_TITLE, format!(
-                    "{summary}: established: cert_sha256_fingerprint = report_data[0..32]; NOT established: that the service serves this certificate (no handshake in the bundle)"
-                ))
+                // What was NOT established comes first: summaries are cut
+                // to a key finding in the Markdown and HTML tables.
+                CheckResult::warn(BINDING, BINDING_TITLE,
+                    "binding to the served certificate NOT established (no TLS handshake was captured: offline import); established only: cert_sha256_fingerprint = report_data[0..32] (the document agrees with itself)".to_string(),
+                )
                 .spec(BINDING_SPEC)
             };
             r = r.detail("handshake_captured", false);
