@@ -133,13 +133,46 @@ pub fn decode_hex(s: &str) -> Result<Vec<u8>, hex::FromHexError> {
 
 /// Writes `data` to `path` atomically: a temp file in the same directory,
 /// then a rename, so that an error or Ctrl-C never leaves a partial file.
+/// The file is private to the owner (0600: bundles and unredacted reports
+/// hold secrets); see [`write_atomic_shared`] for ordinary output files.
 pub fn write_atomic(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, data, tempfile::Builder::new())
+}
+
+/// Like [`write_atomic`], but with the permissions of an ordinary new file
+/// (0666 minus the umask, so 0644 under the usual umask 022): for redacted
+/// reports, which a reviewer shares.
+pub fn write_atomic_shared(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    write_atomic_with(path, data, b)
+}
+
+fn write_atomic_with(
+    path: &std::path::Path,
+    data: &[u8],
+    builder: tempfile::Builder,
+) -> std::io::Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => std::path::Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    // Name the directory the user gave, not the temp file inside it.
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "directory {} does not exist (it is not created: give an existing directory)",
+                dir.display()
+            ),
+        ));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(data)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

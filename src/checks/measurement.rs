@@ -20,7 +20,7 @@ use serde_json::json;
 use super::{CheckResult, Context};
 use crate::evidence::layout;
 use crate::measure::{
-    self, FirmwareDescriptor, FirmwareSource, Hex, LaunchParams, Measurement, VcpuType, VmmType,
+    self, FirmwareDescriptor, FirmwareSource, Hex, KernelHashes, LaunchParams, Measurement, VcpuType, VmmType,
 };
 pub use crate::protocol::MeasurementSection;
 use crate::util::short_hex;
@@ -36,6 +36,114 @@ const SPEC_IMAGE: &str =
     "protocol measurement.firmware (image sha256 + descriptor); edk2 OVMF footer table and SEV metadata";
 /// Highest vCPU count tried when diagnosing a mismatch (the document parser's limit).
 const MAX_VCPUS_TRIED: u32 = 512;
+
+/// The launch inputs the audit derives from a document and a protocol.
+struct LaunchInputs {
+    /// The command line QEMU was given (published minus `cmdline_remove`).
+    cmdline: String,
+    /// How many `cmdline_remove` occurrences were removed.
+    removed: usize,
+    hashes: KernelHashes,
+    params: LaunchParams,
+}
+
+/// The one place the rule "published command line → measured inputs"
+/// lives; `snp.measurement` and `measure --attestation` both call it.
+fn launch_inputs(
+    sec: &MeasurementSection,
+    launch: &crate::evidence::attestation::Launch,
+) -> Result<LaunchInputs, String> {
+    let (cmdline, removed) = sec.cmdline(&launch.kernel_cli);
+    let hashes = sec.hashes(&cmdline)?;
+    let params = sec.params(launch.num_vcpus);
+    Ok(LaunchInputs {
+        cmdline,
+        removed,
+        hashes,
+        params,
+    })
+}
+
+/// The command-line rule applied, in words (report detail `cmdline.rule`
+/// and the output of `measure --attestation`).
+fn cmdline_rule(sec: &MeasurementSection, source: &str, removed: usize) -> String {
+    format!(
+        "{source} cpu_attestation.launch.kernel_cli with {} removed ({removed} occurrence(s)), not trimmed, hashed as sha256(cmdline || NUL)",
+        if sec.cmdline_remove.is_empty() {
+            "nothing".to_string()
+        } else {
+            sec.cmdline_remove
+                .iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    )
+}
+
+/// What `measure --attestation` recomputed, with the inputs it used.
+#[derive(Debug, Clone)]
+pub struct Recomputed {
+    pub measurement: Measurement,
+    /// `MEASUREMENT` of the document's signed report.
+    pub report: [u8; 48],
+    /// The command line hashed (after the protocol's removals).
+    pub cmdline: String,
+    /// The command-line rule, in words.
+    pub rule: String,
+    pub hashes: KernelHashes,
+    pub params: LaunchParams,
+    /// Firmware used: sha256 and where it came from.
+    pub firmware_sha256: String,
+    pub firmware_source: String,
+}
+
+/// Recomputes a document's launch measurement exactly as `snp.measurement`
+/// does (same section, same command-line rule, same vCPU count), with the
+/// protocol's pinned firmware descriptor unless `firmware` gives another
+/// (an image or a descriptor, with a label saying which).
+pub fn recompute_document(
+    protocol: &crate::protocol::Protocol,
+    doc: &crate::evidence::attestation::AttestationDocument,
+    firmware: Option<(FirmwareDescriptor, FirmwareSource, String)>,
+) -> Result<Recomputed, String> {
+    let sec = protocol
+        .sections
+        .measurement
+        .clone()
+        .ok_or_else(|| {
+            format!(
+                "protocol {} pins no launch inputs (no measurement section): nothing to recompute",
+                protocol.id
+            )
+        })?;
+    let launch = doc.launch.as_ref().ok_or_else(|| {
+        format!(
+            "{} carries no launch parameters (kernel command line, vCPU count)",
+            doc.source
+        )
+    })?;
+    let i = launch_inputs(&sec, launch)?;
+    let (desc, source, label) = firmware.unwrap_or_else(|| {
+        (
+            sec.firmware.clone(),
+            FirmwareSource::Descriptor,
+            format!("pinned descriptor (protocol {})", protocol.id),
+        )
+    });
+    let measurement = measure::measure_with(&desc, source, Some(&i.hashes), &i.params)
+        .map_err(|e| e.to_string())?;
+    Ok(Recomputed {
+        measurement,
+        report: doc.measurement(),
+        rule: cmdline_rule(&sec, &doc.source, i.removed),
+        cmdline: i.cmdline,
+        hashes: i.hashes,
+        params: i.params,
+        firmware_sha256: desc.sha256.clone(),
+        firmware_source: label,
+    })
+}
 
 /// The firmware chosen for the recomputation.
 struct Chosen {
@@ -203,12 +311,15 @@ fn measurement(
             None,
         );
     };
-    let (cmdline, removed) = sec.cmdline(&launch.kernel_cli);
-    let hashes = match sec.hashes(&cmdline) {
-        Ok(h) => h,
+    let LaunchInputs {
+        cmdline,
+        removed,
+        hashes,
+        params,
+    } = match launch_inputs(sec, launch) {
+        Ok(i) => i,
         Err(e) => return (fail(e), None),
     };
-    let params = sec.params(launch.num_vcpus);
     let report = doc.measurement();
     let report_hex = hex::encode(report);
 
@@ -227,7 +338,10 @@ fn measurement(
             },
         )
         .detail("firmware.sha256", fw.desc.sha256.clone())
-        .detail("firmware.gctx_after_image", fw.desc.gctx_after_image.clone())
+        .detail(
+            "firmware.gctx_after_image",
+            fw.desc.gctx_after_image.clone(),
+        )
         .detail(
             "firmware.sev_es_reset_eip",
             fw.desc.sev_es_reset_eip.to_string(),
@@ -243,22 +357,7 @@ fn measurement(
         .detail("kernel.sha256", sec.kernel_sha256.clone())
         .detail("initrd.sha256", sec.initrd_sha256.clone())
         .detail("cmdline.sha256", hex::encode(hashes.cmdline))
-        .detail(
-            "cmdline.rule",
-            format!(
-                "{} cpu_attestation.launch.kernel_cli with {} removed ({removed} occurrence(s)), not trimmed, hashed as sha256(cmdline || NUL)",
-                doc.source,
-                if sec.cmdline_remove.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    sec.cmdline_remove
-                        .iter()
-                        .map(|s| format!("{s:?}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ),
-        )
+        .detail("cmdline.rule", cmdline_rule(sec, &doc.source, removed))
         .detail("cmdline.bytes", cmdline.len() as u64)
         .detail("vcpus", u64::from(params.vcpus))
         .detail(

@@ -392,6 +392,7 @@ pub fn run_all(ctx: &Context) -> Vec<CheckResult> {
         for res in &mut r {
             debug_assert_eq!(res.family, fam.id, "check {} in wrong family", res.id);
             res.required = ctx.protocol.is_required(&res.id);
+            demote_unrequired_failure(res, &ctx.protocol.id);
         }
         results.extend(r);
     }
@@ -424,6 +425,25 @@ pub fn run_all(ctx: &Context) -> Vec<CheckResult> {
         }
     }
     results
+}
+
+/// A failure of a check the protocol does not require cannot change the
+/// verdict, so it must not show the red of a failure beside a PASS: it
+/// becomes a `warn` (the status whose meaning is "read this; it does not by
+/// itself fail the audit"), its summary says that the rule does not hold and
+/// is not required, and `details.rule_outcome` keeps `fail` for consumers
+/// (protocol/checks.md, "Status rules").
+fn demote_unrequired_failure(res: &mut CheckResult, protocol: &str) {
+    if res.required || res.status != Status::Fail {
+        return;
+    }
+    res.status = Status::Warn;
+    res.summary = format!(
+        "rule not met, not required by protocol {protocol}: {}",
+        res.summary
+    );
+    res.details
+        .insert("rule_outcome".to_string(), serde_json::Value::from("fail"));
 }
 
 /// Aggregated verdict of an audit.

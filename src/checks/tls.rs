@@ -116,6 +116,18 @@ fn captured(ctx: &Context) -> Result<Option<Captured>, String> {
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
     let sec = ctx.protocol.sections.tls();
+    if let Some(why) = sec.not_applicable.as_deref() {
+        let why = if why.trim().is_empty() {
+            "the protocol binds no TLS certificate"
+        } else {
+            why
+        };
+        let s = format!("protocol {}: {why}", ctx.protocol.id);
+        return vec![
+            CheckResult::not_applicable(BINDING, BINDING_TITLE, s.clone()).spec(BINDING_SPEC),
+            CheckResult::not_applicable(CHAIN, CHAIN_TITLE, s).spec(CHAIN_SPEC),
+        ];
+    }
     let cap = captured(ctx);
     vec![binding(ctx, &sec, &cap), chain(ctx, &sec, &cap)]
 }
@@ -222,9 +234,14 @@ fn binding(ctx: &Context, sec: &TlsSection, cap: &Result<Option<Captured>, Strin
                 };
                 fail(s)
             } else {
-                CheckResult::pass(BINDING, BINDING_TITLE, format!(
-                    "{summary}: cert_sha256_fingerprint and report_data agree; the binding to the served certificate is not established"
-                ))
+                // Only the document compared with itself: a warning, never
+                // the green of an established binding (protocol/checks.md,
+                // "Status rules").
+                // What was NOT established comes first: summaries are cut
+                // to a key finding in the Markdown and HTML tables.
+                CheckResult::warn(BINDING, BINDING_TITLE,
+                    "binding to the served certificate NOT established (no TLS handshake was captured: offline import); established only: cert_sha256_fingerprint = report_data[0..32] (the document agrees with itself)".to_string(),
+                )
                 .spec(BINDING_SPEC)
             };
             r = r.detail("handshake_captured", false);

@@ -10,10 +10,21 @@ use clap::Args;
 
 use super::Outcome;
 
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  # The real January 2024 Blyss document, shipped as a signed fixture bundle
+  blyss-evidence audit fixtures/bundles/blyss-2024-01.zip --scope attestation --signer fixtures/keys/fixture-collector.key.pub
+  # Every check with expected and actual values, and the three reports
+  blyss-evidence audit bundle.zip --signer collector.key.pub --json report.json --html report.html --markdown report.md -v
+  # A saved attestation.json is not a bundle: import it, then audit it at the time it was served
+  blyss-evidence collect --attestation attestation.json -o imported.zip
+  blyss-evidence audit imported.zip --scope attestation --at 2024-01-15T00:00:00Z
+
+Exit codes: 0 audit passed, 1 audit failed (a required check failed or produced no result),
+2 could not audit (bad input or options, unreadable bundle, I/O error).";
+
 #[derive(Args)]
-#[command(
-    after_help = "Examples:\n  blyss-evidence audit fixtures/bundles/blyss-2024-01.zip --scope attestation\n  blyss-evidence audit bundle.zip --signer collector.key.pub --json report.json -v"
-)]
+#[command(after_help = AUDIT_EXAMPLES)]
 pub struct AuditArgs {
     /// The evidence bundle (zip) to audit.
     pub bundle: PathBuf,
@@ -59,6 +70,16 @@ pub enum ScopeArg {
     Attestation,
 }
 
+/// `--no-redact`: say on the terminal, before anything is printed, that
+/// secrets from the evidence will be shown (and written to the reports).
+pub fn no_redact_notice(a: &AuditArgs) {
+    if a.no_redact {
+        eprintln!(
+            "notice: --no-redact: secrets found in the evidence (such as access tokens in the kernel command line) are NOT redacted: they appear in full on this terminal (with -v) and in the reports written (then private to you: mode 0600)"
+        );
+    }
+}
+
 /// Parses `--signer`: a hex fingerprint or a PEM key file.
 pub fn signer_pin(s: &str) -> anyhow::Result<SignerPin> {
     if s.len() == 64 && s.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -82,8 +103,11 @@ pub fn options(a: &AuditArgs) -> anyhow::Result<AuditOptions> {
             .at
             .as_deref()
             .map(|t| {
-                blyss_evidence::util::parse_time(t)
-                    .with_context(|| format!("--at {t}: not an RFC 3339 time"))
+                blyss_evidence::util::parse_time(t).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--at {t}: not an RFC 3339 time; expected a date, time and offset such as 2024-01-15T00:00:00Z"
+                    )
+                })
             })
             .transpose()?,
         gpu_cert_time: a
@@ -101,11 +125,56 @@ pub fn options(a: &AuditArgs) -> anyhow::Result<AuditOptions> {
 
 pub fn run(a: AuditArgs) -> anyhow::Result<Outcome> {
     let options = options(&a)?;
+    no_redact_notice(&a);
     let protocol = Protocol::load(&a.protocol)?;
     let trust = super::load_trust(a.trust.as_ref())?;
-    let bundle =
-        Bundle::open(&a.bundle).with_context(|| format!("cannot audit {}", a.bundle.display()))?;
+    let bundle = Bundle::open(&a.bundle).map_err(|e| {
+        let msg = format!("cannot audit {}: {e}", a.bundle.display());
+        match not_a_bundle_hint(&a.bundle) {
+            Some(h) => anyhow::anyhow!("{msg}\nhint: {h}"),
+            None => anyhow::anyhow!(msg),
+        }
+    })?;
     audit_and_report(&bundle, &protocol, &trust, &options, &a)
+}
+
+/// A way forward when the "bundle" is a saved attestation document or a raw
+/// report: those are evidence to import with `collect`, not bundles.
+fn not_a_bundle_hint(p: &std::path::Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(p).ok()?.read(&mut head).ok()?;
+    let head = &head[..n];
+    if head.starts_with(b"PK") {
+        return None;
+    }
+    let first = head.iter().find(|b| !b.is_ascii_whitespace());
+    let d = p.display();
+    if first == Some(&b'{') {
+        return Some(format!(
+            "{d} looks like JSON (a saved attestation document?), not a bundle: import it with `blyss-evidence collect --attestation {d} -o imported.zip`, then audit imported.zip"
+        ));
+    }
+    // 1184 bytes: the size of an SEV-SNP attestation report (snpguest report.bin).
+    (std::fs::metadata(p).ok()?.len() == 1184).then(|| format!(
+        "{d} has the size of a raw SEV-SNP report: import it with `blyss-evidence collect --report {d} --vcek vcek.der --protocol snp-only -o snp.zip`, then audit snp.zip --protocol snp-only"
+    ))
+}
+
+/// Writes one report file atomically: a redacted report with the
+/// permissions of an ordinary file (0644 under umask 022: it is meant to be
+/// shared), an unredacted one (`--no-redact`) private to the owner (0600).
+pub fn write_report_file(
+    report: &blyss_evidence::report::Report,
+    p: &std::path::Path,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let w = if report.redacted {
+        blyss_evidence::util::write_atomic_shared
+    } else {
+        blyss_evidence::util::write_atomic
+    };
+    w(p, bytes).with_context(|| format!("writing {}", p.display()))
 }
 
 /// Audits an opened bundle, writes the requested reports, prints the summary.
@@ -124,8 +193,7 @@ pub fn audit_and_report(
         blyss_evidence::util::now(),
     );
     if let Some(p) = &a.json {
-        blyss_evidence::util::write_atomic(p, report.to_json().as_bytes())
-            .with_context(|| format!("writing {}", p.display()))?;
+        write_report_file(&report, p, report.to_json().as_bytes())?;
     }
     if a.html.is_some() || a.markdown.is_some() {
         super::report::write_rendered(&report, a.html.as_deref(), a.markdown.as_deref())?;

@@ -23,16 +23,25 @@ pub enum CtCommand {
     /// tiled logs, status) and exits 0 only if every SCT verifies and at
     /// least two log operators are covered; 1 otherwise; 2 if the input
     /// cannot be read.
-    #[command(
-        after_help = "Examples:\n  blyss-evidence ct check fullchain.pem\n  blyss-evidence ct check cert.der --issuer issuer.der\n  blyss-evidence ct check cert.der --issuer issuer.der --log-list log_list.json --log-list-sig log_list.sig"
-    )]
+    #[command(after_help = "Examples:\n  \
+# a 2024 certificate, judged against the log list of its time (shipped fixture)\n  \
+blyss-evidence ct check fixtures/ct/le-2024/lencr.org.der \\\n      \
+--issuer fixtures/ct/le-2024/issuer-r3.der --log-list fixtures/ct/le-2024/logs.json\n  \
+# a PEM chain (issuer second), against the trust set's embedded list\n  \
+blyss-evidence ct check fullchain.pem\n  \
+# a list with Google's detached signature, verified with the trust set's key\n  \
+blyss-evidence ct check cert.der --issuer issuer.der --log-list log_list.json --log-list-sig log_list.sig\n\n\
+The log list must be the one of the certificate's time: a current list drops or rejects\n\
+expired shards (such as Argon2024), and an SCT from a log it does not hold fails with\n\
+\"log ... is not in the log list dated ...\".")]
     Check {
         /// Certificate (PEM or DER; a PEM chain may carry the issuer second).
         cert: PathBuf,
         /// Issuer certificate (PEM or DER); default: the second certificate of CERT.
         #[arg(long)]
         issuer: Option<PathBuf>,
-        /// Log list (Google v3 JSON) to judge against; default: the trust set's snapshot.
+        /// Log list (Google v3 JSON, like fixtures/ct/le-2024/logs.json) to judge against;
+        /// default: the trust set's snapshot (a recent list: old shards are absent).
         #[arg(long)]
         log_list: Option<PathBuf>,
         /// Detached signature of --log-list, verified with the trust set's log-list keys.
@@ -63,7 +72,9 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
     let trust = super::load_trust(trust.as_ref())?;
     let now = match &at {
         Some(s) => blyss_evidence::util::parse_time(s)
-            .with_context(|| format!("--at {s:?} is not an RFC 3339 time"))?,
+            .map_err(|_| {
+                anyhow::anyhow!("--at {s:?} is not an RFC 3339 time; expected a date, time and offset such as 2024-02-01T00:00:00Z")
+            })?,
         None => blyss_evidence::util::now(),
     };
     let certs = blyss_evidence::trust::parse_certs(&read(&cert)?)
@@ -165,6 +176,15 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
         );
         for f in v.failures() {
             println!("    {}: {}", f.name, f.detail);
+        }
+        if v.log.is_none() {
+            // The usual cause is an old certificate judged against a newer
+            // list (expired shards are dropped or rejected): say so plainly.
+            println!(
+                "    log {} is not in the log list dated {}; pass the list of the certificate's time with --log-list",
+                v.sct.log_id_b64(),
+                list.timestamp.as_deref().unwrap_or("(undated)")
+            );
         }
         if v.ok() {
             if let Some(op) = v.operator() {

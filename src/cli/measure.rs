@@ -11,31 +11,47 @@ use clap::{Args, Subcommand};
 
 use super::Outcome;
 
+const MEASURE_EXAMPLES: &str = "\
+The digest is printed in hex; --json prints the inputs and a trace of what was hashed.
+With explicit inputs the command line is hashed exactly as given (sha256(cmdline || NUL)):
+no trimming, no removal. With --attestation the inputs are taken from the document and the
+protocol exactly as the audit's snp.measurement takes them, and the rule applied is printed
+(for Blyss v0.0.1: every \" initrd=initrd\" is removed from the published command line).
+
+Examples:
+  # The January 2024 Blyss document, judged like the audit: prints 1ee2a500...
+  blyss-evidence measure --attestation fixtures/blyss/attestation-2024-01.json --protocol v0.0.1
+  # The same from the firmware image (fetched by scripts/fetch-firmware.sh)
+  blyss-evidence measure --attestation fixtures/blyss/attestation-2024-01.json --firmware .cache/firmware/OVMF_v0.0.1.fd
+  # Explicit inputs: the v0.0.1 kernel and initrd, a command line of your own, 8 vCPUs
+  blyss-evidence firmware describe .cache/firmware/OVMF_v0.0.1.fd > ovmf.json
+  blyss-evidence measure --descriptor ovmf.json \\
+      --kernel-hash ff5e53ccc981594fbbdf6433011ef18227aa981ee85680af5e5f21ff23ae67dc \\
+      --initrd-hash 5e15926b19a1ee3d9d5182438286b74f5060829b1ba8f560bf0a748d6510e611 \\
+      --append 'console=ttyS0' --vcpus 8 --vmsa-fpu legacy-zero
+  # Like sev-snp-measure --mode snp (today's KVM: --vmsa-fpu kvm-init2, the default)
+  blyss-evidence measure --firmware OVMF.fd --kernel vmlinuz --initrd initrd.img --append 'console=ttyS0' --vcpus 4 --vcpu-type EPYC-Milan --json
+
+Exit codes: 0 digest printed (with --attestation: and equal to the report's MEASUREMENT),
+1 with --attestation when it differs, 2 bad input.";
+
 #[derive(Args)]
-#[command(
-    after_help = "The digest is printed in hex; --json prints the inputs and a trace of what was hashed.\n\
-The command line is hashed exactly as given (sha256(cmdline || NUL)): no trimming.\n\n\
-Examples:\n  \
-# the Blyss production report (8 vCPUs), from the image, the way it was measured\n  \
-blyss-evidence measure --firmware OVMF_v0.0.1.fd --kernel-hash ff5e53cc…67dc \\\n      \
---initrd-hash 5e15926b…e611 --append \"$CMDLINE\" --vcpus 8 --vmsa-fpu legacy-zero\n  \
-# the same without the 4 MiB image\n  \
-blyss-evidence firmware describe OVMF_v0.0.1.fd > ovmf.json\n  \
-blyss-evidence measure --descriptor ovmf.json --kernel-hash … --initrd-hash … --append \"$CMDLINE\" --vcpus 8 --vmsa-fpu legacy-zero\n  \
-# like sev-snp-measure --mode snp (today's KVM: --vmsa-fpu kvm-init2, the default)\n  \
-blyss-evidence measure --firmware OVMF.fd --kernel vmlinuz --initrd initrd.img --append 'console=ttyS0' --vcpus 4 --vcpu-type EPYC-Milan --json"
-)]
+#[command(after_help = MEASURE_EXAMPLES)]
 pub struct MeasureArgs {
     /// OVMF firmware image (its pages are hashed).
-    #[arg(
-        long,
-        conflicts_with = "descriptor",
-        required_unless_present = "descriptor"
-    )]
+    #[arg(long, conflicts_with = "descriptor")]
     pub firmware: Option<PathBuf>,
     /// Firmware descriptor JSON (from `firmware describe`) instead of the image.
     #[arg(long)]
     pub descriptor: Option<PathBuf>,
+    /// A saved attestation document: command line and vCPU count from it, kernel/initrd
+    /// hashes, command-line rule and launch parameters from --protocol (as the audit does);
+    /// firmware: --firmware/--descriptor, else the protocol's pinned descriptor.
+    #[arg(long, conflicts_with_all = ["kernel", "kernel_hash", "initrd", "initrd_hash", "append", "vcpus", "vcpu_type", "vmm_type", "guest_features", "vmsa_fpu"])]
+    pub attestation: Option<PathBuf>,
+    /// Protocol id or file for --attestation.
+    #[arg(long, requires = "attestation", default_value = blyss_evidence::protocol::DEFAULT_ID)]
+    pub protocol: String,
     /// Kernel file (measured direct boot); its sha256 goes into the SEV hashes table.
     #[arg(long, conflicts_with = "kernel_hash")]
     pub kernel: Option<PathBuf>,
@@ -98,7 +114,119 @@ fn file_hash(name: &str, p: &PathBuf) -> anyhow::Result<[u8; 32]> {
     Ok(blyss_evidence::util::sha256(&data))
 }
 
+/// The firmware named on the command line, if any, with its source.
+fn firmware_arg(a: &MeasureArgs) -> anyhow::Result<Option<(FirmwareDescriptor, FirmwareSource)>> {
+    Ok(match (&a.firmware, &a.descriptor) {
+        (Some(p), _) => {
+            let image = std::fs::read(p).with_context(|| format!("--firmware {}", p.display()))?;
+            let d =
+                measure::describe(&image).with_context(|| format!("--firmware {}", p.display()))?;
+            Some((d, FirmwareSource::Image))
+        }
+        (None, Some(p)) => {
+            let text = std::fs::read(p).with_context(|| format!("--descriptor {}", p.display()))?;
+            let d: FirmwareDescriptor = serde_json::from_slice(&text).with_context(|| {
+                format!("--descriptor {}: not a firmware descriptor", p.display())
+            })?;
+            d.validate()
+                .with_context(|| format!("--descriptor {}", p.display()))?;
+            Some((d, FirmwareSource::Descriptor))
+        }
+        (None, None) => None,
+    })
+}
+
+/// `measure --attestation`: the audit's own derivation of the inputs.
+fn run_attestation(a: &MeasureArgs, path: &std::path::Path) -> anyhow::Result<Outcome> {
+    let protocol = blyss_evidence::protocol::Protocol::load(&a.protocol)?;
+    let bytes = std::fs::read(path).with_context(|| format!("--attestation {}", path.display()))?;
+    let mut doc = blyss_evidence::evidence::attestation::AttestationDocument::parse_json(&bytes)
+        .with_context(|| {
+            format!(
+                "--attestation {}: not an attestation document",
+                path.display()
+            )
+        })?;
+    doc.source = path.display().to_string();
+    let fw = firmware_arg(a)?.map(|(d, src)| {
+        let label = match src {
+            FirmwareSource::Image => format!(
+                "image {}",
+                a.firmware
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
+            FirmwareSource::Descriptor => format!(
+                "descriptor {}",
+                a.descriptor
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            ),
+        };
+        (d, src, label)
+    });
+    let r = blyss_evidence::checks::measurement::recompute_document(&protocol, &doc, fw)
+        .map_err(anyhow::Error::msg)?;
+    let ours = r.measurement.hex();
+    let report = hex::encode(r.report);
+    let equal = r.measurement.digest == r.report;
+    if a.json {
+        let out = serde_json::json!({
+            "measurement": ours,
+            "report_measurement": report,
+            "equal": equal,
+            "protocol": protocol.id,
+            "rule": r.rule,
+            "inputs": {
+                "firmware_sha256": r.firmware_sha256,
+                "firmware_source": r.firmware_source,
+                "kernel_sha256": hex::encode(r.hashes.kernel),
+                "initrd_sha256": hex::encode(r.hashes.initrd),
+                "cmdline_sha256": hex::encode(r.hashes.cmdline),
+                "vcpus": r.params.vcpus,
+                "vcpu_type": r.params.vcpu_type.name(),
+                "vmm_type": r.params.vmm.as_str(),
+                "guest_features": format!("{:#x}", r.params.guest_features),
+                "vmsa_fpu": r.params.vmsa_fpu.as_str(),
+            },
+            "trace": r.measurement.trace,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("{ours}");
+        eprintln!("protocol: {}", protocol.id);
+        eprintln!("rule: {}", r.rule);
+        eprintln!(
+            "inputs: firmware {} ({}), kernel {}, initrd {}, cmdline sha256 {} ({} bytes), {} vCPU(s) {}, vmm {}, guest features {:#x}, VMSA FPU {}",
+            blyss_evidence::util::short_hex(&r.firmware_sha256),
+            r.firmware_source,
+            blyss_evidence::util::short_hex(&hex::encode(r.hashes.kernel)),
+            blyss_evidence::util::short_hex(&hex::encode(r.hashes.initrd)),
+            blyss_evidence::util::short_hex(&hex::encode(r.hashes.cmdline)),
+            r.cmdline.len(),
+            r.params.vcpus,
+            r.params.vcpu_type.name(),
+            r.params.vmm.as_str(),
+            r.params.guest_features,
+            r.params.vmsa_fpu.as_str(),
+        );
+        eprintln!(
+            "report MEASUREMENT {report}: {}",
+            if equal { "equal" } else { "DIFFERENT" }
+        );
+    }
+    Ok(if equal { Outcome::Pass } else { Outcome::Fail })
+}
+
 pub fn run(a: MeasureArgs) -> anyhow::Result<Outcome> {
+    if let Some(p) = a.attestation.clone() {
+        return run_attestation(&a, &p);
+    }
+    if a.firmware.is_none() && a.descriptor.is_none() {
+        bail!("no firmware: give --firmware OVMF.fd (the image), --descriptor ovmf.json (from `blyss-evidence firmware describe`), or --attestation attestation.json (every input from a document and its protocol)");
+    }
     let vcpu_type: VcpuType = a.vcpu_type.parse().map_err(anyhow::Error::msg)?;
     let vmm: VmmType = a
         .vmm_type
@@ -141,23 +269,8 @@ pub fn run(a: MeasureArgs) -> anyhow::Result<Outcome> {
         guest_features,
         vmsa_fpu,
     };
-    let (desc, source) = match (&a.firmware, &a.descriptor) {
-        (Some(p), _) => {
-            let image = std::fs::read(p).with_context(|| format!("--firmware {}", p.display()))?;
-            let d =
-                measure::describe(&image).with_context(|| format!("--firmware {}", p.display()))?;
-            (d, FirmwareSource::Image)
-        }
-        (None, Some(p)) => {
-            let text = std::fs::read(p).with_context(|| format!("--descriptor {}", p.display()))?;
-            let d: FirmwareDescriptor = serde_json::from_slice(&text).with_context(|| {
-                format!("--descriptor {}: not a firmware descriptor", p.display())
-            })?;
-            d.validate()
-                .with_context(|| format!("--descriptor {}", p.display()))?;
-            (d, FirmwareSource::Descriptor)
-        }
-        (None, None) => bail!("give --firmware FILE or --descriptor FILE"),
+    let Some((desc, source)) = firmware_arg(&a)? else {
+        bail!("give --firmware FILE or --descriptor FILE");
     };
     let m = measure::measure_with(&desc, source, hashes.as_ref(), &params)?;
     if a.json {

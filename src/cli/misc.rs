@@ -9,6 +9,14 @@ use super::Outcome;
 #[derive(Subcommand)]
 pub enum TrustCommand {
     /// Print the active trust set with fingerprints.
+    #[command(after_help = "Examples:\n  \
+# the embedded production set: AMD roots, CT log-list key and snapshot, NVIDIA roots, Mozilla roots\n  \
+blyss-evidence trust show\n  \
+# a trust file (reported as NON-PRODUCTION), e.g. the synthetic test platform\n  \
+blyss-evidence trust show --trust fixtures/synthetic/test-trust.json\n\n\
+Each line: role, sha256 (of the certificate DER, key SPKI or file; for tls.mozilla-roots a\n\
+digest over the sorted roots, protocol/trust-file.md), name. The first line's digest\n\
+covers the whole set and is recorded in every report.")]
     Show {
         /// Trust file (default: the embedded production set).
         #[arg(long)]

@@ -100,12 +100,10 @@ pub fn write_rendered(r: &Report, html: Option<&Path>, md: Option<&Path>) -> any
     };
     let md_text = md.map(|_| markdown::render(r));
     if let (Some(p), Some(t)) = (html, &html_text) {
-        blyss_evidence::util::write_atomic(p, t.as_bytes())
-            .with_context(|| format!("writing {}", p.display()))?;
+        super::audit::write_report_file(r, p, t.as_bytes())?;
     }
     if let (Some(p), Some(t)) = (md, &md_text) {
-        blyss_evidence::util::write_atomic(p, t.as_bytes())
-            .with_context(|| format!("writing {}", p.display()))?;
+        super::audit::write_report_file(r, p, t.as_bytes())?;
     }
     Ok(())
 }

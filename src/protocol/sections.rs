@@ -473,6 +473,11 @@ pub struct TlsSection {
     /// What `report_data[32..64]` must hold (default `zero`).
     #[serde(default)]
     pub report_data_tail: TailRule,
+    /// Why neither TLS check applies (a protocol that binds no TLS
+    /// certificate, such as `snp-only`): both results are not-applicable
+    /// with this reason instead of judging `report_data` against a Blyss rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -289,8 +289,11 @@ impl TrustSet {
         if self.webpki_mozilla {
             out.push(AnchorInfo {
                 role: "tls.mozilla-roots".into(),
-                name: "Mozilla root program (webpki-roots)".into(),
-                sha256: String::new(),
+                name: format!(
+                    "Mozilla root program (webpki-roots, {} roots)",
+                    webpki_roots::TLS_SERVER_ROOTS.len()
+                ),
+                sha256: mozilla_roots_digest(),
             });
         }
         for c in &self.tls_roots {
@@ -311,6 +314,29 @@ impl TrustSet {
         }
         crate::util::sha256_hex(s.as_bytes())
     }
+}
+
+/// Digest of the embedded Mozilla roots (webpki-roots), so that `trust
+/// show` and the trust-set digest change when the root program does: each
+/// root is encoded as three length-prefixed fields (u32 big-endian length,
+/// then bytes) — subject DER, SubjectPublicKeyInfo DER, name constraints
+/// DER (empty when none) — the encodings are sorted bytewise, concatenated,
+/// and hashed with SHA-256 (protocol/trust-file.md).
+pub fn mozilla_roots_digest() -> String {
+    let mut entries: Vec<Vec<u8>> = webpki_roots::TLS_SERVER_ROOTS
+        .iter()
+        .map(|a| {
+            let mut e = Vec::new();
+            let nc: &[u8] = a.name_constraints.as_deref().unwrap_or(&[]);
+            for part in [a.subject.as_ref(), a.subject_public_key_info.as_ref(), nc] {
+                e.extend_from_slice(&(part.len() as u32).to_be_bytes());
+                e.extend_from_slice(part);
+            }
+            e
+        })
+        .collect();
+    entries.sort();
+    crate::util::sha256_hex(&entries.concat())
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,6 +13,7 @@
 //! `airgap`). Run one area with `cargo test --test suite <module>::`.
 
 mod common;
+
 mod airgap;
 mod bundle_container;
 mod bundle_differential;
@@ -27,6 +28,7 @@ mod ct_audit;
 mod ct_cli;
 mod ct_collect;
 mod ct_real_data;
+mod docs_examples;
 mod gpu_checks;
 mod gpu_cli;
 mod hostile_parsers;
@@ -38,6 +40,7 @@ mod layers;
 mod measure_check;
 mod measure_cli;
 mod measure_engine;
+mod newcomer;
 mod observed_at;
 mod protocol_files;
 mod report_browser;

@@ -40,11 +40,42 @@ fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
         let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
-        jsonschema::draft202012::new(&schema).expect("schema compiles")
+        jsonschema::draft202012::new(&strict(schema)).expect("schema compiles")
     })
 }
 
-/// Schema errors of a JSON value (empty when valid).
+/// The project's strict reading of the published schema: every
+/// `additionalProperties: true` made `false`, so that the tool's own reports
+/// carry no undocumented field (the published schema lets consumers accept
+/// fields added later in version 1: protocol/report-schema.md).
+pub fn strict(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                if m.get("additionalProperties") == Some(&Value::Bool(true)) {
+                    m.insert("additionalProperties".into(), Value::Bool(false));
+                }
+                m.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// Errors of a JSON value under the schema exactly as published (what a
+/// consumer's validator reads).
+pub fn published_schema_errors(v: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(SCHEMA).expect("schema is JSON");
+    let val = jsonschema::draft202012::new(&schema).expect("schema compiles");
+    val.iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Schema errors of a JSON value (empty when valid), strict reading.
 pub fn schema_errors(v: &Value) -> Vec<String> {
     validator()
         .iter_errors(v)
