@@ -26,8 +26,15 @@ fn bin() -> std::process::Command {
 fn import(dir: &Path, observed_at: Option<&str>) -> PathBuf {
     let out = dir.join("i.zip");
     let mut c = bin();
-    c.args(["collect", "--attestation", DOCUMENT, "--key", SIGNER_KEY, "-o"])
-        .arg(&out);
+    c.args([
+        "collect",
+        "--attestation",
+        DOCUMENT,
+        "--key",
+        SIGNER_KEY,
+        "-o",
+    ])
+    .arg(&out);
     if let Some(t) = observed_at {
         c.args(["--observed-at", t]);
     }
@@ -81,7 +88,10 @@ fn readme_import_with_observed_at_passes_and_every_output_says_the_time_was_decl
         bundle.statement.predicate_type,
         "https://blyss-evidence.dev/collection/v2"
     );
-    assert_eq!(p.declared_observed_at.as_deref(), Some("2024-01-15T00:00:00Z"));
+    assert_eq!(
+        p.declared_observed_at.as_deref(),
+        Some("2024-01-15T00:00:00Z")
+    );
     // The witnessed import time stays what it was: the claim is separate.
     assert_eq!(p.started_at, "2026-12-01T00:00:00Z");
 
@@ -92,11 +102,23 @@ fn readme_import_with_observed_at_passes_and_every_output_says_the_time_was_decl
     assert_eq!(v["evaluation_time_source"], "declared");
     assert_eq!(check(&v, "gpu.rim-signature")["status"], "pass");
     let coll = check(&v, "bundle.collection");
-    assert_eq!(coll["status"], "warn", "a declared time is never a plain pass");
+    assert_eq!(
+        coll["status"], "warn",
+        "a declared time is never a plain pass"
+    );
     assert!(coll["summary"].as_str().unwrap().contains("DECLARED"));
     assert!(stdout.contains("DECLARED by whoever imported"), "{stdout}");
     assert!(md.contains("DECLARED by whoever imported"), "{md}");
     assert!(html.contains("declared by the importer, not observed"));
+
+    // The README's line exactly: no --signer (bundle.signature then warns).
+    let o = bin()
+        .arg("audit")
+        .arg(&b)
+        .args(["--scope", "attestation"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
 }
 
 #[test]
@@ -133,7 +155,10 @@ fn at_option_overrides_the_declared_observation_time() {
     assert_eq!(code(&o), 1);
     assert_eq!(v["evaluation_time_source"], "option");
     assert_eq!(v["evaluation_time"], "2026-11-30T00:00:00Z");
-    let s = check(&v, "gpu.rim-signature")["summary"].as_str().unwrap().to_string();
+    let s = check(&v, "gpu.rim-signature")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(s.contains("given with --at"), "{s}");
 }
 

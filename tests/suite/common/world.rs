@@ -828,12 +828,7 @@ fn serve_conn<S: Finish>(mut s: S, st: &State) {
             s.finish();
         }
         Some(Fault::Redirect { status, location }) => {
-            write_head(
-                &mut s,
-                status,
-                &[("Location".into(), location)],
-                Some(0),
-            );
+            write_head(&mut s, status, &[("Location".into(), location)], Some(0));
             s.finish();
         }
         Some(Fault::HugeHeader { bytes }) => {
@@ -1338,7 +1333,8 @@ pub fn expected_measurement(protocol: &str, kernel_cli: &str, vcpus: u32) -> [u8
 
 /// The real January 2024 Blyss document (its launch parameters are reused
 /// by the synthetic documents).
-pub const BLYSS_DOC_2024: &[u8] = include_bytes!("../../../fixtures/blyss/attestation-2024-01.json");
+pub const BLYSS_DOC_2024: &[u8] =
+    include_bytes!("../../../fixtures/blyss/attestation-2024-01.json");
 
 impl World {
     /// Serves a TEST-ONLY synthetic Genoa document bound to `cert` (usually
