@@ -517,3 +517,36 @@ fn collect_help_names_every_fetch_cap_the_deadline_and_the_unsafe_option() {
         assert!(flat.contains(&n), "--help lacks {needle:?}:\n{h}");
     }
 }
+
+#[test]
+fn stalling_registry_is_fetched_for_all_images_at_once_and_cut_by_the_deadline() {
+    // The document names three images on docker.io; the mirror stalls every
+    // request. Images are fetched concurrently (all three first requests
+    // reach the registry before the deadline; one after another, only the
+    // first would), and the deadline records each as missing.
+    let w = world();
+    let stall = Server::start(None);
+    stall.fault("/", Fault::Stall(Duration::from_secs(60)));
+    let mut o = world::options(&w, "v0.0.1");
+    o.images = true;
+    o.registry_mirrors = vec![("docker.io".into(), stall.url())];
+    o.http.resource_timeout = Duration::from_secs(600);
+    o.http.read_timeout = Duration::from_secs(60);
+    o.http.request_timeout = Duration::from_secs(120);
+    o.deadline = Duration::from_secs(5);
+    let b = run(&w, &o).unwrap();
+    assert_eq!(
+        stall.hits("/v2/").len(),
+        3,
+        "one stalled request per image, all in flight together"
+    );
+    let cut: Vec<&String> = b
+        .statement
+        .predicate
+        .warnings
+        .iter()
+        .filter(|m| m.contains("image") && m.contains("deadline"))
+        .collect();
+    assert_eq!(cut.len(), 3, "{:#?}", b.statement.predicate.warnings);
+    assert!(b.member("evidence/attestation.json").is_some());
+}
