@@ -550,3 +550,37 @@ fn stalling_registry_is_fetched_for_all_images_at_once_and_cut_by_the_deadline()
     assert_eq!(cut.len(), 3, "{:#?}", b.statement.predicate.warnings);
     assert!(b.member("evidence/attestation.json").is_some());
 }
+
+#[test]
+fn collect_cli_refusing_a_redirected_document_exits_2_and_leaves_no_file() {
+    let w = world();
+    let plain = Server::start(None);
+    w.enclave.fault(
+        world::ATTESTATION_PATH,
+        Fault::Redirect {
+            status: 302,
+            location: format!("{}{}", plain.url(), world::ATTESTATION_PATH),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.zip");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_blyss-evidence"))
+        .args(["collect", &w.url(), "--trust"])
+        .arg(w.trust_file())
+        .args(["--kds-url", &w.kds.url(), "--log-list-url", &w.ct.list_url])
+        .args(["--no-images", "-q", "--key"])
+        .arg(common::report::fixture(common::report::SIGNER_KEY))
+        .arg("-o")
+        .arg(&out)
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("only to https"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "no partial or temporary file: {left:?}");
+}

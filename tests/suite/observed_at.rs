@@ -110,6 +110,7 @@ fn readme_import_with_observed_at_passes_and_every_output_says_the_time_was_decl
     assert!(stdout.contains("DECLARED by whoever imported"), "{stdout}");
     assert!(md.contains("DECLARED by whoever imported"), "{md}");
     assert!(html.contains("declared by the importer, not observed"));
+    assert!(html.contains("Evaluation time declared, not observed."));
 
     // The README's line exactly: no --signer (bundle.signature then warns).
     let o = bin()
