@@ -146,6 +146,10 @@ pub enum HttpError {
         location: String,
         reason: String,
     },
+    #[error(
+        "{url}: refused: {reason} (the host was named by the evidence, not given by the user)"
+    )]
+    AddressRefused { url: String, reason: String },
     #[error("{url}: too many redirects (more than {limit})")]
     TooManyRedirects { url: String, limit: u32 },
     /// A permanent fault of the response (not retried): header too big,
@@ -168,6 +172,7 @@ impl HttpError {
             | HttpError::TooLarge { url, .. }
             | HttpError::Truncated { url, .. }
             | HttpError::RedirectRefused { url, .. }
+            | HttpError::AddressRefused { url, .. }
             | HttpError::TooManyRedirects { url, .. }
             | HttpError::Permanent { url, .. }
             | HttpError::Deadline { url, .. } => url,
@@ -449,7 +454,15 @@ impl HttpClient {
         let mut public_only = req.public_only && !self.cfg.allow_private_redirects_unsafe;
         let mut headers = req.headers.clone();
         loop {
-            let mut r = self.get_one(req, &url, &headers, public_only, start)?;
+            let mut r = match self.get_one(req, &url, &headers, public_only, start) {
+                Ok(r) => r,
+                // Refused by the address rule before any redirect: the URL
+                // itself was named by the evidence, not by the user.
+                Err(HttpError::RedirectRefused { url, reason, .. }) if hops.is_empty() => {
+                    return Err(HttpError::AddressRefused { url, reason })
+                }
+                Err(e) => return Err(e),
+            };
             if !is_redirect(r.status) || req.accept_status.contains(&r.status) {
                 r.redirects = hops;
                 r.elapsed = start.elapsed();

@@ -584,3 +584,31 @@ fn collect_cli_refusing_a_redirected_document_exits_2_and_leaves_no_file() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert!(left.is_empty(), "no partial or temporary file: {left:?}");
 }
+
+#[test]
+fn registry_host_named_by_the_evidence_on_loopback_is_refused_before_any_connection() {
+    // A service can name any registry in its attested command line; without
+    // a --registry-mirror for it, that host is not the user's choice and is
+    // judged like a redirect target.
+    let w = World::start();
+    let (evil, _) = other_server(&w, "evil-registry", "/unused", b"");
+    let host = format!("127.0.0.1:{}", evil.addr.port());
+    let doc = String::from_utf8(DOC.to_vec()).unwrap().replace(
+        "vllm/vllm-openai@sha256:",
+        &format!("{host}/vllm/vllm-openai@sha256:"),
+    );
+    w.serve_real_blyss(doc.as_bytes());
+    let mut o = world::options(&w, "v0.0.1");
+    o.images = true;
+    // The other two images go to a mirror that answers nothing useful.
+    let nowhere = Server::start(None);
+    o.registry_mirrors = vec![("docker.io".into(), nowhere.url())];
+    let b = run(&w, &o).unwrap();
+    let m = warning_containing(&b, &[&host, "refused", "named by the evidence"]);
+    assert!(m.contains("loopback"), "{m}");
+    assert_eq!(
+        evil.connections(),
+        0,
+        "no connection to the evidence-named host"
+    );
+}
