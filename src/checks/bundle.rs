@@ -5,14 +5,20 @@ use std::collections::BTreeSet;
 
 use super::{CheckResult, Context, SignerPin};
 use crate::bundle::format::{
-    ENVELOPE_PATH, EVIDENCE_PREFIX, PAYLOAD_TYPE, PREDICATE_TYPE, PREDICATE_TYPE_V1, SIGNER_PATH, STATEMENT_TYPE,
+    ENVELOPE_PATH, EVIDENCE_PREFIX, PAYLOAD_TYPE, PREDICATE_TYPE, PREDICATE_TYPE_V1, SIGNER_PATH,
+    STATEMENT_TYPE,
 };
 use crate::bundle::keys;
 
 const SPEC: &str = "protocol/bundle-format.md";
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
-    vec![signature(ctx), integrity(ctx), protocol(ctx), collection(ctx)]
+    vec![
+        signature(ctx),
+        integrity(ctx),
+        protocol(ctx),
+        collection(ctx),
+    ]
 }
 
 /// How the evidence was collected, as the signed statement records it:
@@ -64,7 +70,11 @@ fn collection(ctx: &Context) -> CheckResult {
     let redirects = if hops.is_empty() {
         "no redirect followed".to_string()
     } else {
-        format!("{} redirect chain(s) followed: {}", hops.len(), hops.join("; "))
+        format!(
+            "{} redirect chain(s) followed: {}",
+            hops.len(),
+            hops.join("; ")
+        )
     };
     let mut r = if notes.is_empty() {
         CheckResult::pass(ID, TITLE, format!("{redirects}; no safety rule relaxed"))

@@ -356,12 +356,8 @@ fn run_families(fams: &[Family], ctx: &Context) -> Vec<Vec<CheckResult>> {
 /// (terminal, Markdown, HTML, JSON) carries it.
 pub fn add_time_remedy(results: &mut [CheckResult], eval_time: OffsetDateTime, source: &str) {
     for r in results.iter_mut().filter(|r| r.status == Status::Fail) {
-        let text = format!(
-            "{} {}",
-            r.summary,
-            r.actual.as_deref().unwrap_or_default()
-        )
-        .to_ascii_lowercase();
+        let text = format!("{} {}", r.summary, r.actual.as_deref().unwrap_or_default())
+            .to_ascii_lowercase();
         let by_time = text.contains("expired")
             || text.contains("not yet valid")
             || text.contains("before the evaluation time")

@@ -293,7 +293,11 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
         if let Some(u) = a.net.firmware.iter().find(|f| f.contains("://")) {
             bail!("--firmware {u}: an offline import takes local firmware files only");
         }
-        let observed_at = a.observed_at.as_deref().map(parse_observed_at).transpose()?;
+        let observed_at = a
+            .observed_at
+            .as_deref()
+            .map(parse_observed_at)
+            .transpose()?;
         let key = signing_key(a.key.as_ref())?;
         let at = blyss_evidence::util::now();
         let mut b = BundleBuilder::new(a.target.as_deref().unwrap_or("file"), &a.protocol, at);
@@ -353,6 +357,21 @@ fn print_warnings(warnings: &[String], quiet: bool) {
     }
 }
 
+/// One line on stderr (even with `-q`) when the overall deadline cut the
+/// collection short: the bundle is incomplete and the audit will say so.
+#[cfg(feature = "collect")]
+fn say_if_deadline_reached(warnings: &[String], deadline: f64) {
+    let cut = warnings
+        .iter()
+        .filter(|w| w.contains("the collection deadline was reached"))
+        .count();
+    if cut > 0 {
+        eprintln!(
+            "the collection deadline (--deadline {deadline} s) was reached: {cut} resource(s) recorded as missing in the signed statement"
+        );
+    }
+}
+
 #[cfg(feature = "collect")]
 fn online(a: CollectArgs) -> anyhow::Result<Outcome> {
     let url = a
@@ -372,6 +391,7 @@ fn online(a: CollectArgs) -> anyhow::Result<Outcome> {
         .write(&a.output, blyss_evidence::util::now(), &key)
         .with_context(|| format!("writing {}", a.output.display()))?;
     print_warnings(&collected.warnings, a.net.quiet);
+    say_if_deadline_reached(&collected.warnings, a.net.deadline);
     println!(
         "wrote {} (signer {}, {} warning(s))",
         a.output.display(),
@@ -399,6 +419,7 @@ pub fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let v = blyss_evidence::collect::verify(&opts, &trust, key.as_ref())?;
     print_warnings(&v.report.bundle.warnings, a.net.quiet);
+    say_if_deadline_reached(&v.report.bundle.warnings, a.net.deadline);
     if let Some(p) = &a.keep {
         blyss_evidence::util::write_atomic(p, &v.bundle)
             .with_context(|| format!("writing {}", p.display()))?;

@@ -107,8 +107,7 @@ pub fn non_public(ip: IpAddr) -> Option<&'static str> {
                 Some("shared address space / CGNAT (RFC 6598)")
             } else if v4.is_multicast() || v4.is_broadcast() || o[0] >= 240 {
                 Some("multicast / broadcast / reserved")
-            } else if (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 192 && o[1] == 0 && o[2] == 2)
+            } else if (o[0] == 192 && o[1] == 0 && (o[2] == 0 || o[2] == 2))
                 || (o[0] == 198 && (o[1] & 0xfe) == 18)
                 || (o[0] == 198 && o[1] == 51 && o[2] == 100)
                 || (o[0] == 203 && o[1] == 0 && o[2] == 113)
@@ -213,16 +212,9 @@ impl ServerCertVerifier for Recording {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let outcome = match &self.inner {
-            Some(v) => Some(v.verify_server_cert(
-                end_entity,
-                intermediates,
-                server_name,
-                ocsp_response,
-                now,
-            )),
-            None => None,
-        };
+        let outcome = self.inner.as_ref().map(|v| {
+            v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        });
         let mut chain = vec![end_entity.as_ref().to_vec()];
         chain.extend(intermediates.iter().map(|c| c.as_ref().to_vec()));
         let verified = matches!(outcome, Some(Ok(_)));
@@ -429,7 +421,10 @@ mod tests {
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
         ] {
-            assert!(non_public(a.parse().unwrap()).is_some(), "{a} is not public");
+            assert!(
+                non_public(a.parse().unwrap()).is_some(),
+                "{a} is not public"
+            );
         }
         for a in ["8.8.8.8", "1.1.1.1", "100.128.0.1", "2606:4700::1111"] {
             assert_eq!(non_public(a.parse().unwrap()), None, "{a} is public");

@@ -146,6 +146,10 @@ pub enum HttpError {
         location: String,
         reason: String,
     },
+    #[error(
+        "{url}: refused: {reason} (the host was named by the evidence, not given by the user)"
+    )]
+    AddressRefused { url: String, reason: String },
     #[error("{url}: too many redirects (more than {limit})")]
     TooManyRedirects { url: String, limit: u32 },
     /// A permanent fault of the response (not retried): header too big,
@@ -168,6 +172,7 @@ impl HttpError {
             | HttpError::TooLarge { url, .. }
             | HttpError::Truncated { url, .. }
             | HttpError::RedirectRefused { url, .. }
+            | HttpError::AddressRefused { url, .. }
             | HttpError::TooManyRedirects { url, .. }
             | HttpError::Permanent { url, .. }
             | HttpError::Deadline { url, .. } => url,
@@ -385,7 +390,11 @@ fn resolve_location(base: &str, loc: &str) -> Result<String, String> {
 fn origin_of(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    format!("{}://{}", scheme.to_ascii_lowercase(), rest[..end].to_ascii_lowercase())
+    format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        rest[..end].to_ascii_lowercase()
+    )
 }
 
 impl HttpClient {
@@ -406,11 +415,9 @@ impl HttpClient {
                 .max_idle_connections(0)
                 .build();
             use ureq::unversioned::transport::{Connector, TcpConnector};
-            let connector = ()
-                .chain(TcpConnector::default())
-                .chain(conn::TlsConnector {
-                    config: conn::client_config(&roots, insecure),
-                });
+            let connector = ().chain(TcpConnector::default()).chain(conn::TlsConnector {
+                config: conn::client_config(&roots, insecure),
+            });
             if public_only {
                 ureq::Agent::with_parts(config, connector, conn::PublicOnly::default())
             } else {
@@ -447,7 +454,15 @@ impl HttpClient {
         let mut public_only = req.public_only && !self.cfg.allow_private_redirects_unsafe;
         let mut headers = req.headers.clone();
         loop {
-            let mut r = self.get_one(req, &url, &headers, public_only, start)?;
+            let mut r = match self.get_one(req, &url, &headers, public_only, start) {
+                Ok(r) => r,
+                // Refused by the address rule before any redirect: the URL
+                // itself was named by the evidence, not by the user.
+                Err(HttpError::RedirectRefused { url, reason, .. }) if hops.is_empty() => {
+                    return Err(HttpError::AddressRefused { url, reason })
+                }
+                Err(e) => return Err(e),
+            };
             if !is_redirect(r.status) || req.accept_status.contains(&r.status) {
                 r.redirects = hops;
                 r.elapsed = start.elapsed();
@@ -608,7 +623,9 @@ impl HttpClient {
         attempts: u32,
         last: Option<HttpError>,
     ) -> HttpError {
-        let last = last.map(|e| format!("; last error: {e}")).unwrap_or_default();
+        let last = last
+            .map(|e| format!("; last error: {e}"))
+            .unwrap_or_default();
         if overall {
             HttpError::Deadline {
                 url: url.to_string(),
@@ -642,7 +659,12 @@ impl HttpClient {
         let mut rb = agent
             .get(url.as_str())
             .config()
-            .timeout_global(Some(self.cfg.request_timeout.min(left).max(Duration::from_millis(1))))
+            .timeout_global(Some(
+                self.cfg
+                    .request_timeout
+                    .min(left)
+                    .max(Duration::from_millis(1)),
+            ))
             .build();
         rb = rb.header("Accept", req.accept.as_deref().unwrap_or("*/*"));
         for (k, v) in headers {
@@ -903,6 +925,35 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn location_is_resolved_against_the_url_that_answered() {
+        let base = "https://reg.example:8443/v2/a/blobs/sha256:1?x=1";
+        for (loc, want) in [
+            ("https://cdn.example/b", "https://cdn.example/b"),
+            ("http://169.254.169.254/x", "http://169.254.169.254/x"),
+            ("//cdn.example/c", "https://cdn.example/c"),
+            ("/d?e=f", "https://reg.example:8443/d?e=f"),
+            ("g", "https://reg.example:8443/v2/a/blobs/g"),
+        ] {
+            assert_eq!(resolve_location(base, loc).unwrap(), want, "{loc}");
+        }
+        assert!(resolve_location(base, "").is_err());
+        assert!(resolve_location(base, "https://a b/").is_err());
+        assert!(resolve_location(base, "https://x/\u{1b}[2J").is_err());
+    }
+
+    #[test]
+    fn origin_change_is_detected_case_insensitively() {
+        assert_eq!(
+            origin_of("https://A.example/x"),
+            origin_of("https://a.example/y?z")
+        );
+        assert_ne!(
+            origin_of("https://a.example/x"),
+            origin_of("https://a.example:444/x")
+        );
     }
 
     #[test]

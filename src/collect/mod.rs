@@ -716,12 +716,13 @@ pub fn verify_url(url: &str) -> Result<crate::audit::Report, VerifyError> {
 }
 
 fn capture(ctx: &CollectCtx, label: &str) -> Result<Handshake, TlsError> {
-    let h = tls::handshake(
-        &ctx.target.host,
-        ctx.target.port,
-        ctx.trust,
-        ctx.options.tls,
-    );
+    // The overall deadline bounds the capture too.
+    let mut t = ctx.options.tls;
+    if let Some(d) = ctx.http.config().deadline {
+        let left = d.saturating_duration_since(Instant::now());
+        t.total = t.total.min(left.max(Duration::from_millis(1)));
+    }
+    let h = tls::handshake(&ctx.target.host, ctx.target.port, ctx.trust, t);
     match &h {
         Ok(hs) => ctx
             .progress

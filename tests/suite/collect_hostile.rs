@@ -69,10 +69,15 @@ fn document_redirected_from_https_to_http_is_refused_and_no_bundle_is_made() {
     let mut o = world::options(&w, "v0.0.1");
     // Even with the loopback opt-in, the scheme rule holds.
     o.allow_private_redirects_unsafe = true;
-    let e = run(&w, &o).expect_err("a document over plain http is refused").to_string();
+    let e = run(&w, &o)
+        .expect_err("a document over plain http is refused")
+        .to_string();
     assert!(e.contains("redirect to http://127.0.0.1:"), "{e}");
     assert!(e.contains("only to https"), "{e}");
-    assert!(plain.hits("/").is_empty(), "the http server was never contacted");
+    assert!(
+        plain.hits("/").is_empty(),
+        "the http server was never contacted"
+    );
 }
 
 #[test]
@@ -164,7 +169,10 @@ fn redirect_chain_is_recorded_hop_by_hop_with_the_unsafe_opt_in_and_reported() {
     assert_eq!(chain.hops[0].url, format!("{}{CRL}", w.kds.url()));
     assert_eq!(chain.hops[0].location, format!("{}/hop", first.url()));
     assert_eq!(chain.hops[1].status, 301);
-    assert_eq!(chain.hops[1].location, format!("{}/final.json", second.url()));
+    assert_eq!(
+        chain.hops[1].location,
+        format!("{}/final.json", second.url())
+    );
     assert_eq!(
         b.member("evidence/amd/crl.der")
             .unwrap_or_else(|| panic!("{:#?}", p.warnings)),
@@ -178,10 +186,22 @@ fn redirect_chain_is_recorded_hop_by_hop_with_the_unsafe_opt_in_and_reported() {
         &Default::default(),
         blyss_evidence::util::now(),
     );
-    let c = r.checks.iter().find(|c| c.id == "bundle.collection").unwrap();
+    let c = r
+        .checks
+        .iter()
+        .find(|c| c.id == "bundle.collection")
+        .unwrap();
     assert_eq!(c.status, blyss_evidence::checks::Status::Warn);
-    assert!(c.summary.contains("allow-private-redirects-unsafe"), "{}", c.summary);
-    assert!(c.summary.contains(&format!("→302 {}/hop", first.url())), "{}", c.summary);
+    assert!(
+        c.summary.contains("allow-private-redirects-unsafe"),
+        "{}",
+        c.summary
+    );
+    assert!(
+        c.summary.contains(&format!("→302 {}/hop", first.url())),
+        "{}",
+        c.summary
+    );
 }
 
 #[test]
@@ -202,7 +222,11 @@ fn kds_answer_redirected_to_plain_http_is_refused_and_recorded_as_missing() {
     let m = warning_containing(&b, &[CHAIN, "refused", "only to https"]);
     assert!(!m.contains("connection failed"), "{m}");
     assert!(plain.hits("/").is_empty());
-    assert_eq!(w.kds.hits(CHAIN).len(), 1, "a refused redirect is not retried");
+    assert_eq!(
+        w.kds.hits(CHAIN).len(),
+        1,
+        "a refused redirect is not retried"
+    );
 }
 
 #[test]
@@ -212,7 +236,11 @@ fn registry_token_realm_that_redirects_to_http_is_refused() {
     let w = World::start();
     let (reg, _) = other_server(&w, "registry", "/unused", b"");
     let plain = Server::start(None);
-    plain.serve("/token", "application/json", br#"{"token":"stolen"}"#.to_vec());
+    plain.serve(
+        "/token",
+        "application/json",
+        br#"{"token":"stolen"}"#.to_vec(),
+    );
     let realm = format!("{}/token", reg.url());
     reg.route_prefix("/v2/", move |_req| {
         world::HttpResponse::status(401, "auth").header(
@@ -227,12 +255,15 @@ fn registry_token_realm_that_redirects_to_http_is_refused() {
             location: format!("{}/token", plain.url()),
         },
     );
-    let mut cfg = blyss_evidence::collect::http::HttpConfig::default();
-    cfg.allow_private_redirects_unsafe = true;
-    cfg.retries = 0;
+    let cfg = blyss_evidence::collect::http::HttpConfig {
+        allow_private_redirects_unsafe: true,
+        retries: 0,
+        ..Default::default()
+    };
     let client = blyss_evidence::collect::http::HttpClient::new(cfg, &world::trust(&w));
     let transport = blyss_evidence::collect::registry::HttpClientTransport(client);
-    let mut b = blyss_evidence::bundle::BundleBuilder::new("t", "v0.0.1", blyss_evidence::util::now());
+    let mut b =
+        blyss_evidence::bundle::BundleBuilder::new("t", "v0.0.1", blyss_evidence::util::now());
     let mut opts = blyss_evidence::collect::registry::RegistryOptions::default();
     opts.mirrors.insert("docker.io".into(), reg.url());
     let target = blyss_evidence::collect::registry::ImageTarget {
@@ -245,7 +276,10 @@ fn registry_token_realm_that_redirects_to_http_is_refused() {
         blyss_evidence::collect::registry::collect_images(&mut b, &transport, &opts, &[target])
             .unwrap();
     let errs = got[0].errors.join("; ");
-    assert!(errs.contains("refused") && errs.contains("only to https"), "{errs}");
+    assert!(
+        errs.contains("refused") && errs.contains("only to https"),
+        "{errs}"
+    );
     assert!(plain.hits("/").is_empty(), "the token never went to http");
 }
 
@@ -269,7 +303,10 @@ fn binding_of(b: &Bundle, w: &World) -> blyss_evidence::checks::CheckResult {
         &Default::default(),
         blyss_evidence::util::now(),
     );
-    r.checks.into_iter().find(|c| c.id == "tls.binding").unwrap()
+    r.checks
+        .into_iter()
+        .find(|c| c.id == "tls.binding")
+        .unwrap()
 }
 
 #[test]
@@ -299,7 +336,12 @@ fn document_delivered_with_a_third_certificate_fails_tls_binding() {
         third_cert.der.as_slice()
     );
     let c = binding_of(&b, &w);
-    assert_eq!(c.status, blyss_evidence::checks::Status::Fail, "{}", c.summary);
+    assert_eq!(
+        c.status,
+        blyss_evidence::checks::Status::Fail,
+        "{}",
+        c.summary
+    );
     assert!(
         c.summary
             .contains("delivered over a connection presenting another certificate"),
@@ -314,7 +356,12 @@ fn document_delivered_with_a_third_certificate_fails_tls_binding() {
     let dc = b.statement.predicate.document_connection.clone().unwrap();
     assert_eq!(dc.leaf_sha256, w.enclave_cert.sha256_hex());
     let c = binding_of(&b, &w);
-    assert_eq!(c.status, blyss_evidence::checks::Status::Pass, "{}", c.summary);
+    assert_eq!(
+        c.status,
+        blyss_evidence::checks::Status::Pass,
+        "{}",
+        c.summary
+    );
 }
 
 #[test]
@@ -397,7 +444,8 @@ fn stalled_tls_handshake_is_named_as_such_not_as_a_connect_timeout() {
 #[test]
 fn retry_after_beyond_the_time_left_says_so() {
     let w = world();
-    w.kds.fault(CHAIN, Fault::TooManyRequests { retry_after: 170 });
+    w.kds
+        .fault(CHAIN, Fault::TooManyRequests { retry_after: 170 });
     let mut o = world::options(&w, "v0.0.1");
     o.http.resource_timeout = Duration::from_secs(180);
     // 170 s is within the resource's 180 s, but not within the time left.
@@ -405,7 +453,162 @@ fn retry_after_beyond_the_time_left_says_so() {
     let b = run(&w, &o).unwrap();
     let m = warning_containing(
         &b,
-        &[CHAIN, "Retry-After 170 s exceeds the time left before the collection deadline"],
+        &[
+            CHAIN,
+            "Retry-After 170 s exceeds the time left before the collection deadline",
+        ],
     );
     assert!(!m.contains("exceeds the 180 s deadline"), "{m}");
+}
+
+#[test]
+fn collect_cli_says_the_deadline_was_reached_and_still_writes_the_signed_bundle() {
+    let w = world();
+    w.kds.fault("/", Fault::Stall(Duration::from_secs(60)));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("d.zip");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_blyss-evidence"))
+        .args(["collect", &w.url(), "--trust"])
+        .arg(w.trust_file())
+        .args(["--kds-url", &w.kds.url(), "--log-list-url", &w.ct.list_url])
+        .args(["--no-images", "--deadline", "3", "--read-timeout", "30"])
+        .args([
+            "--timeout",
+            "60",
+            "--resource-timeout",
+            "600",
+            "--ct-merge-wait",
+            "1",
+        ])
+        .arg("--key")
+        .arg(common::report::fixture(common::report::SIGNER_KEY))
+        .arg("-o")
+        .arg(&out)
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("the collection deadline (--deadline 3 s) was reached"),
+        "{err}"
+    );
+    let b = Bundle::open(&out).unwrap();
+    assert!(b.member("evidence/amd/vcek.der").is_none());
+}
+
+#[test]
+fn collect_help_names_every_fetch_cap_the_deadline_and_the_unsafe_option() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_blyss-evidence"))
+        .args(["collect", "--help"])
+        .output()
+        .unwrap();
+    let h = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "AMD KDS answer\n2 MiB",
+        "attestation document 8 MiB",
+        "firmware 64 MiB",
+        "--deadline",
+        "--allow-private-redirects-unsafe",
+        "https -> https",
+    ] {
+        let flat = h.split_whitespace().collect::<Vec<_>>().join(" ");
+        let n = needle.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&n), "--help lacks {needle:?}:\n{h}");
+    }
+}
+
+#[test]
+fn stalling_registry_is_fetched_for_all_images_at_once_and_cut_by_the_deadline() {
+    // The document names three images on docker.io; the mirror stalls every
+    // request. Images are fetched concurrently (all three first requests
+    // reach the registry before the deadline; one after another, only the
+    // first would), and the deadline records each as missing.
+    let w = world();
+    let stall = Server::start(None);
+    stall.fault("/", Fault::Stall(Duration::from_secs(60)));
+    let mut o = world::options(&w, "v0.0.1");
+    o.images = true;
+    o.registry_mirrors = vec![("docker.io".into(), stall.url())];
+    o.http.resource_timeout = Duration::from_secs(600);
+    o.http.read_timeout = Duration::from_secs(60);
+    o.http.request_timeout = Duration::from_secs(120);
+    o.deadline = Duration::from_secs(5);
+    let b = run(&w, &o).unwrap();
+    assert_eq!(
+        stall.hits("/v2/").len(),
+        3,
+        "one stalled request per image, all in flight together"
+    );
+    let cut: Vec<&String> = b
+        .statement
+        .predicate
+        .warnings
+        .iter()
+        .filter(|m| m.contains("image") && m.contains("deadline"))
+        .collect();
+    assert_eq!(cut.len(), 3, "{:#?}", b.statement.predicate.warnings);
+    assert!(b.member("evidence/attestation.json").is_some());
+}
+
+#[test]
+fn collect_cli_refusing_a_redirected_document_exits_2_and_leaves_no_file() {
+    let w = world();
+    let plain = Server::start(None);
+    w.enclave.fault(
+        world::ATTESTATION_PATH,
+        Fault::Redirect {
+            status: 302,
+            location: format!("{}{}", plain.url(), world::ATTESTATION_PATH),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.zip");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_blyss-evidence"))
+        .args(["collect", &w.url(), "--trust"])
+        .arg(w.trust_file())
+        .args(["--kds-url", &w.kds.url(), "--log-list-url", &w.ct.list_url])
+        .args(["--no-images", "-q", "--key"])
+        .arg(common::report::fixture(common::report::SIGNER_KEY))
+        .arg("-o")
+        .arg(&out)
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("only to https"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "no partial or temporary file: {left:?}");
+}
+
+#[test]
+fn registry_host_named_by_the_evidence_on_loopback_is_refused_before_any_connection() {
+    // A service can name any registry in its attested command line; without
+    // a --registry-mirror for it, that host is not the user's choice and is
+    // judged like a redirect target.
+    let w = World::start();
+    let (evil, _) = other_server(&w, "evil-registry", "/unused", b"");
+    let host = format!("127.0.0.1:{}", evil.addr.port());
+    let doc = String::from_utf8(DOC.to_vec()).unwrap().replace(
+        "vllm/vllm-openai@sha256:",
+        &format!("{host}/vllm/vllm-openai@sha256:"),
+    );
+    w.serve_real_blyss(doc.as_bytes());
+    let mut o = world::options(&w, "v0.0.1");
+    o.images = true;
+    // The other two images go to a mirror that answers nothing useful.
+    let nowhere = Server::start(None);
+    o.registry_mirrors = vec![("docker.io".into(), nowhere.url())];
+    let b = run(&w, &o).unwrap();
+    let m = warning_containing(&b, &[&host, "refused", "named by the evidence"]);
+    assert!(m.contains("loopback"), "{m}");
+    assert_eq!(
+        evil.connections(),
+        0,
+        "no connection to the evidence-named host"
+    );
 }

@@ -26,8 +26,15 @@ fn bin() -> std::process::Command {
 fn import(dir: &Path, observed_at: Option<&str>) -> PathBuf {
     let out = dir.join("i.zip");
     let mut c = bin();
-    c.args(["collect", "--attestation", DOCUMENT, "--key", SIGNER_KEY, "-o"])
-        .arg(&out);
+    c.args([
+        "collect",
+        "--attestation",
+        DOCUMENT,
+        "--key",
+        SIGNER_KEY,
+        "-o",
+    ])
+    .arg(&out);
     if let Some(t) = observed_at {
         c.args(["--observed-at", t]);
     }
@@ -81,7 +88,10 @@ fn readme_import_with_observed_at_passes_and_every_output_says_the_time_was_decl
         bundle.statement.predicate_type,
         "https://blyss-evidence.dev/collection/v2"
     );
-    assert_eq!(p.declared_observed_at.as_deref(), Some("2024-01-15T00:00:00Z"));
+    assert_eq!(
+        p.declared_observed_at.as_deref(),
+        Some("2024-01-15T00:00:00Z")
+    );
     // The witnessed import time stays what it was: the claim is separate.
     assert_eq!(p.started_at, "2026-12-01T00:00:00Z");
 
@@ -92,11 +102,24 @@ fn readme_import_with_observed_at_passes_and_every_output_says_the_time_was_decl
     assert_eq!(v["evaluation_time_source"], "declared");
     assert_eq!(check(&v, "gpu.rim-signature")["status"], "pass");
     let coll = check(&v, "bundle.collection");
-    assert_eq!(coll["status"], "warn", "a declared time is never a plain pass");
+    assert_eq!(
+        coll["status"], "warn",
+        "a declared time is never a plain pass"
+    );
     assert!(coll["summary"].as_str().unwrap().contains("DECLARED"));
     assert!(stdout.contains("DECLARED by whoever imported"), "{stdout}");
     assert!(md.contains("DECLARED by whoever imported"), "{md}");
     assert!(html.contains("declared by the importer, not observed"));
+    assert!(html.contains("Evaluation time declared, not observed."));
+
+    // The README's line exactly: no --signer (bundle.signature then warns).
+    let o = bin()
+        .arg("audit")
+        .arg(&b)
+        .args(["--scope", "attestation"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
 }
 
 #[test]
@@ -133,7 +156,10 @@ fn at_option_overrides_the_declared_observation_time() {
     assert_eq!(code(&o), 1);
     assert_eq!(v["evaluation_time_source"], "option");
     assert_eq!(v["evaluation_time"], "2026-11-30T00:00:00Z");
-    let s = check(&v, "gpu.rim-signature")["summary"].as_str().unwrap().to_string();
+    let s = check(&v, "gpu.rim-signature")["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(s.contains("given with --at"), "{s}");
 }
 
@@ -183,4 +209,66 @@ fn statement_version_check_refuses_v2_fields_in_v1_and_unknown_versions() {
     assert_eq!(st.version_problem(), None, "plain v1 stays auditable");
     st.predicate_type = "https://blyss-evidence.dev/collection/v3".into();
     assert!(st.version_problem().is_some(), "unknown version refused");
+}
+
+/// Re-signs `src`'s statement, edited by `edit`, with the fixture key into
+/// `dst` (the zip is rewritten by the shared test helper).
+fn resign(src: &Path, dst: &Path, edit: impl Fn(&mut blyss_evidence::bundle::format::Statement)) {
+    use blyss_evidence::bundle::{dsse, format, keys};
+    let b = blyss_evidence::bundle::Bundle::open(src).unwrap();
+    let mut st = b.statement.clone();
+    edit(&mut st);
+    let key = keys::load_private(&fixture(SIGNER_KEY)).unwrap();
+    let env = dsse::sign(
+        format::PAYLOAD_TYPE,
+        &serde_json::to_vec(&st).unwrap(),
+        &key,
+    );
+    let mut env_bytes = serde_json::to_vec_pretty(&env).unwrap();
+    env_bytes.push(b'\n');
+    crate::common::report::rewrite_bundle(
+        src,
+        dst,
+        |name, data| {
+            Some(if name == format::ENVELOPE_PATH {
+                env_bytes.clone()
+            } else {
+                data
+            })
+        },
+        &[],
+    );
+}
+
+#[test]
+fn v1_bundles_are_still_audited_and_a_v1_statement_with_v2_fields_fails_bundle_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = import(dir.path(), None);
+    let v1 = dir.path().join("v1.zip");
+    resign(&v2, &v1, |st| {
+        st.predicate_type = "https://blyss-evidence.dev/collection/v1".into();
+    });
+    let (o, v, _, _) = audit(&v1, &["--at", "2024-01-15T00:00:00Z"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(check(&v, "bundle.signature")["status"], "pass");
+    let c = check(&v, "bundle.collection");
+    assert_eq!(c["status"], "warn");
+    assert!(c["summary"].as_str().unwrap().contains("statement v1"));
+
+    let forged = dir.path().join("forged.zip");
+    resign(&v2, &forged, |st| {
+        st.predicate_type = "https://blyss-evidence.dev/collection/v1".into();
+        st.predicate.declared_observed_at = Some("2024-01-15T00:00:00Z".into());
+    });
+    let (o, v, _, _) = audit(&forged, &[]);
+    assert_eq!(code(&o), 1);
+    let s = check(&v, "bundle.signature");
+    assert_eq!(s["status"], "fail");
+    assert!(
+        s["summary"]
+            .as_str()
+            .unwrap()
+            .contains("carries fields of v2: declared_observed_at"),
+        "{s}"
+    );
 }

@@ -828,12 +828,7 @@ fn serve_conn<S: Finish>(mut s: S, st: &State) {
             s.finish();
         }
         Some(Fault::Redirect { status, location }) => {
-            write_head(
-                &mut s,
-                status,
-                &[("Location".into(), location)],
-                Some(0),
-            );
+            write_head(&mut s, status, &[("Location".into(), location)], Some(0));
             s.finish();
         }
         Some(Fault::HugeHeader { bytes }) => {
