@@ -20,7 +20,8 @@ use serde_json::json;
 use super::{CheckResult, Context};
 use crate::evidence::layout;
 use crate::measure::{
-    self, FirmwareDescriptor, FirmwareSource, Hex, KernelHashes, LaunchParams, Measurement, VcpuType, VmmType,
+    self, FirmwareDescriptor, FirmwareSource, Hex, KernelHashes, LaunchParams, Measurement,
+    VcpuType, VmmType,
 };
 pub use crate::protocol::MeasurementSection;
 use crate::util::short_hex;
@@ -107,16 +108,12 @@ pub fn recompute_document(
     doc: &crate::evidence::attestation::AttestationDocument,
     firmware: Option<(FirmwareDescriptor, FirmwareSource, String)>,
 ) -> Result<Recomputed, String> {
-    let sec = protocol
-        .sections
-        .measurement
-        .clone()
-        .ok_or_else(|| {
-            format!(
-                "protocol {} pins no launch inputs (no measurement section): nothing to recompute",
-                protocol.id
-            )
-        })?;
+    let sec = protocol.sections.measurement.clone().ok_or_else(|| {
+        format!(
+            "protocol {} pins no launch inputs (no measurement section): nothing to recompute",
+            protocol.id
+        )
+    })?;
     let launch = doc.launch.as_ref().ok_or_else(|| {
         format!(
             "{} carries no launch parameters (kernel command line, vCPU count)",
