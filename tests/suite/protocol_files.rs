@@ -566,3 +566,30 @@ fn upstream_file_with_a_different_kernel_fails_the_measurement_of_the_real_bundl
         m.summary
     );
 }
+
+#[test]
+fn cli_audit_with_an_upstream_protocol_file_exits_like_the_builtin_id_and_names_the_file() {
+    // Issue 14 item 4: `audit B --protocol fixtures/blyss/protocol-v0.0.1.json`
+    // was refused with "unknown field `version`" (exit 2).
+    let run = |protocol: &str| {
+        let mut c = assert_cmd::Command::cargo_bin("blyss-evidence").unwrap();
+        c.env("SOURCE_DATE_EPOCH", "1706745600")
+            .env_remove("XDG_CONFIG_HOME")
+            .arg("audit")
+            .arg(fixture(BUNDLE_2024))
+            .args(["--scope", "attestation", "--signer"])
+            .arg(fixture(crate::common::report::SIGNER_PUB))
+            .args(["--protocol", protocol, "-v"]);
+        c.output().unwrap()
+    };
+    let file = fixture(UPSTREAM[0].0);
+    let builtin = run("v0.0.1");
+    let upstream = run(file.to_str().unwrap());
+    assert_ne!(upstream.status.code(), Some(2), "{upstream:?}");
+    assert_eq!(builtin.status.code(), upstream.status.code());
+    let out = String::from_utf8_lossy(&upstream.stdout);
+    assert!(
+        out.contains("protocol-v0.0.1.json") && out.contains("upstream Blyss file"),
+        "{out}"
+    );
+}
