@@ -254,6 +254,32 @@ fn head_typo_wrong_type_and_missing_value_are_refused_with_their_path() {
 }
 
 #[test]
+fn a_key_given_twice_is_refused_not_last_one_wins() {
+    // One interpretation per file: `"id"` twice is an error, in our format
+    // and in a section.
+    let twice = V001.replacen('{', r#"{"id": "v0.0.2","#, 1);
+    let e = Protocol::parse(twice.as_bytes(), "t")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("duplicate key `id`"), "{e}");
+    let twice = V001.replacen(r#""ct": {"#, r#""ct": {"min_operators": 1,"#, 1);
+    let e = Protocol::parse(twice.as_bytes(), "t")
+        .unwrap_err()
+        .to_string();
+    assert_at(&e, "sections.ct", "duplicate key `min_operators`");
+    // In a map, where serde would otherwise keep the last entry.
+    let twice = V001.replacen(
+        r#""min_tcb": {"#,
+        r#""min_tcb": {"Genoa": {"bootloader": 0, "tee": 0, "snp": 0, "microcode": 0},"#,
+        1,
+    );
+    let e = Protocol::parse(twice.as_bytes(), "t")
+        .unwrap_err()
+        .to_string();
+    assert_at(&e, "sections.snp.min_tcb", "duplicate key `Genoa`");
+}
+
+#[test]
 fn snp_section_typo_wrong_type_and_missing_value_are_refused_with_their_path() {
     let e = refused(&v001_with(|v| {
         rename(&mut v["sections"]["snp"], "allow_debug", "allow_debgu")
