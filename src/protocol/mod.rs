@@ -37,6 +37,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("snp-only", include_str!("../../protocol/snp-only.json")),
 ];
 
+/// Largest protocol file `Protocol::load` reads (the built-in ones are
+/// under 10 kB).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// The protocol `collect` and `audit` use when none is given.
 pub const DEFAULT_ID: &str = "v0.0.1";
 
@@ -104,10 +108,25 @@ impl Protocol {
         }
         let p = std::path::Path::new(id_or_path);
         if p.exists() || id_or_path.ends_with(".json") {
-            let bytes = std::fs::read(p).map_err(|e| ProtocolError::Io {
+            let io = |e| ProtocolError::Io {
                 path: id_or_path.into(),
                 source: e,
-            })?;
+            };
+            // Bounded read: a protocol file is a few kB; refusing anything
+            // over MAX_FILE_BYTES keeps memory bounded whatever path is given
+            // (a device, a huge file).
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(std::fs::File::open(p).map_err(io)?, MAX_FILE_BYTES + 1),
+                &mut bytes,
+            )
+            .map_err(io)?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(ProtocolError::Invalid {
+                    name: id_or_path.into(),
+                    reason: format!("larger than {MAX_FILE_BYTES} bytes; not a protocol file"),
+                });
+            }
             return Self::parse(&bytes, id_or_path);
         }
         Err(ProtocolError::UnknownId(id_or_path.into()))

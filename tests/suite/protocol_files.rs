@@ -619,3 +619,19 @@ fn cli_audit_with_an_upstream_protocol_file_exits_like_the_builtin_id_and_names_
         "{out}"
     );
 }
+
+#[test]
+fn a_protocol_file_over_one_mib_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    // Valid JSON, so only the size can be the reason.
+    let pad = " ".repeat(blyss_evidence::protocol::MAX_FILE_BYTES as usize);
+    std::fs::write(&path, format!("{V001}{pad}")).unwrap();
+    let e = Protocol::load(path.to_str().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("larger than 1048576 bytes"), "{e}");
+    // The same content under the cap loads.
+    std::fs::write(&path, V001).unwrap();
+    Protocol::load(path.to_str().unwrap()).unwrap();
+}
