@@ -88,7 +88,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
                     .spec(SPEC),
                 );
             }
-            out.extend(run_with(ctx, &section, &found.images));
+            out.extend(run_with(ctx, section, &found.images));
             out
         }
     }

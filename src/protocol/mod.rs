@@ -37,6 +37,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("snp-only", include_str!("../../protocol/snp-only.json")),
 ];
 
+/// Largest protocol file `Protocol::load` reads (the built-in ones are
+/// under 10 kB).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
 /// The protocol `collect` and `audit` use when none is given.
 pub const DEFAULT_ID: &str = "v0.0.1";
 
@@ -104,10 +108,25 @@ impl Protocol {
         }
         let p = std::path::Path::new(id_or_path);
         if p.exists() || id_or_path.ends_with(".json") {
-            let bytes = std::fs::read(p).map_err(|e| ProtocolError::Io {
+            let io = |e| ProtocolError::Io {
                 path: id_or_path.into(),
                 source: e,
-            })?;
+            };
+            // Bounded read: a protocol file is a few kB; refusing anything
+            // over MAX_FILE_BYTES keeps memory bounded whatever path is given
+            // (a device, a huge file).
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(std::fs::File::open(p).map_err(io)?, MAX_FILE_BYTES + 1),
+                &mut bytes,
+            )
+            .map_err(io)?;
+            if bytes.len() as u64 > MAX_FILE_BYTES {
+                return Err(ProtocolError::Invalid {
+                    name: id_or_path.into(),
+                    reason: format!("larger than {MAX_FILE_BYTES} bytes; not a protocol file"),
+                });
+            }
             return Self::parse(&bytes, id_or_path);
         }
         Err(ProtocolError::UnknownId(id_or_path.into()))
@@ -121,6 +140,9 @@ impl Protocol {
             name: origin.into(),
             reason: r,
         };
+        // One interpretation per file: a key given twice anywhere (head,
+        // section or map such as `min_tcb`) is refused, not last-one-wins.
+        from_slice_at::<UniqueKeys>(bytes).map_err(|e| inv(e.to_string()))?;
         let value: Value = serde_json::from_slice(bytes).map_err(|e| inv(e.to_string()))?;
         if upstream::is_upstream(&value) {
             return upstream::translate(value, bytes, origin);
@@ -179,26 +201,91 @@ impl Protocol {
     }
 }
 
-/// Deserializes `value` into `T`, naming the JSON path of the first
-/// offending key in the error (`sections.measurement.vcpu_type: unknown
-/// variant ...`). serde_path_to_error (dtolnay, serde's author; one small
-/// crate, no further dependencies) tracks the path; serde_json alone only
-/// says what was wrong, not where.
+/// Deserializes into `T`, naming the JSON path of the first offending key
+/// in the error (`sections.measurement.vcpus: unknown field ...`).
+/// serde_path_to_error (by serde's author; one small crate without further
+/// dependencies) tracks the path; serde_json alone only says what was wrong,
+/// not under which key.
+fn path_error(e: serde_path_to_error::Error<serde_json::Error>) -> sections::PathError {
+    let path = e.path().to_string();
+    sections::PathError {
+        path: if path == "." {
+            "(top level)".into()
+        } else {
+            path
+        },
+        message: e.inner().to_string(),
+    }
+}
+
+/// [`path_error`] for a parsed JSON value.
 pub(crate) fn from_value_at<T: serde::de::DeserializeOwned>(
     value: Value,
 ) -> Result<T, sections::PathError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().to_string();
-        sections::PathError {
-            path: if path == "." {
-                "(top level)".into()
-            } else {
-                path
-            },
-            message,
+    serde_path_to_error::deserialize(value).map_err(path_error)
+}
+
+/// [`path_error`] for JSON bytes (the whole input must be one value).
+fn from_slice_at<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, sections::PathError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let out: T = serde_path_to_error::deserialize(&mut *de).map_err(path_error)?;
+    de.end().map_err(|e| sections::PathError {
+        path: "(top level)".into(),
+        message: e.to_string(),
+    })?;
+    Ok(out)
+}
+
+/// Any JSON value whose objects have no key twice (`serde_json::Value`
+/// silently keeps the last one). Depth is bounded by serde_json's
+/// recursion limit (128).
+struct UniqueKeys;
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = UniqueKeys;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_unit<E>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<UniqueKeys, A::Error> {
+        while a.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(UniqueKeys)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<UniqueKeys, A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(k) = a.next_key::<String>()? {
+            if !seen.insert(k.clone()) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{k}`")));
+            }
+            a.next_value::<UniqueKeys>()?;
         }
-    })
+        Ok(UniqueKeys)
+    }
 }
 
 /// Validates one section `name` as part of an otherwise empty protocol

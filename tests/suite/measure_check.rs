@@ -314,7 +314,7 @@ fn invalid_measurement_sections_are_rejected_at_load_time() {
         f(&mut v["sections"]["measurement"]);
         let err = Protocol::parse(&serde_json::to_vec(&v).unwrap(), "t").unwrap_err();
         assert!(
-            err.to_string().contains("section measurement"),
+            err.to_string().contains("sections.measurement"),
             "{what}: {err}"
         );
     }

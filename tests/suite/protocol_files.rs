@@ -254,6 +254,32 @@ fn head_typo_wrong_type_and_missing_value_are_refused_with_their_path() {
 }
 
 #[test]
+fn a_key_given_twice_is_refused_not_last_one_wins() {
+    // One interpretation per file: `"id"` twice is an error, in our format
+    // and in a section.
+    let twice = V001.replacen('{', r#"{"id": "v0.0.2","#, 1);
+    let e = Protocol::parse(twice.as_bytes(), "t")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("duplicate key `id`"), "{e}");
+    let twice = V001.replacen(r#""ct": {"#, r#""ct": {"min_operators": 1,"#, 1);
+    let e = Protocol::parse(twice.as_bytes(), "t")
+        .unwrap_err()
+        .to_string();
+    assert_at(&e, "sections.ct", "duplicate key `min_operators`");
+    // In a map, where serde would otherwise keep the last entry.
+    let twice = V001.replacen(
+        r#""min_tcb": {"#,
+        r#""min_tcb": {"Genoa": {"bootloader": 0, "tee": 0, "snp": 0, "microcode": 0},"#,
+        1,
+    );
+    let e = Protocol::parse(twice.as_bytes(), "t")
+        .unwrap_err()
+        .to_string();
+    assert_at(&e, "sections.snp.min_tcb", "duplicate key `Genoa`");
+}
+
+#[test]
 fn snp_section_typo_wrong_type_and_missing_value_are_refused_with_their_path() {
     let e = refused(&v001_with(|v| {
         rename(&mut v["sections"]["snp"], "allow_debug", "allow_debgu")
@@ -565,4 +591,47 @@ fn upstream_file_with_a_different_kernel_fails_the_measurement_of_the_real_bundl
         "{}",
         m.summary
     );
+}
+
+#[test]
+fn cli_audit_with_an_upstream_protocol_file_exits_like_the_builtin_id_and_names_the_file() {
+    // Issue 14 item 4: `audit B --protocol fixtures/blyss/protocol-v0.0.1.json`
+    // was refused with "unknown field `version`" (exit 2).
+    let run = |protocol: &str| {
+        let mut c = assert_cmd::Command::cargo_bin("blyss-evidence").unwrap();
+        c.env("SOURCE_DATE_EPOCH", "1706745600")
+            .env_remove("XDG_CONFIG_HOME")
+            .arg("audit")
+            .arg(fixture(BUNDLE_2024))
+            .args(["--scope", "attestation", "--signer"])
+            .arg(fixture(crate::common::report::SIGNER_PUB))
+            .args(["--protocol", protocol, "-v"]);
+        c.output().unwrap()
+    };
+    let file = fixture(UPSTREAM[0].0);
+    let builtin = run("v0.0.1");
+    let upstream = run(file.to_str().unwrap());
+    assert_ne!(upstream.status.code(), Some(2), "{upstream:?}");
+    assert_eq!(builtin.status.code(), upstream.status.code());
+    let out = String::from_utf8_lossy(&upstream.stdout);
+    assert!(
+        out.contains("protocol-v0.0.1.json") && out.contains("upstream Blyss file"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_protocol_file_over_one_mib_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    // Valid JSON, so only the size can be the reason.
+    let pad = " ".repeat(blyss_evidence::protocol::MAX_FILE_BYTES as usize);
+    std::fs::write(&path, format!("{V001}{pad}")).unwrap();
+    let e = Protocol::load(path.to_str().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("larger than 1048576 bytes"), "{e}");
+    // The same content under the cap loads.
+    std::fs::write(&path, V001).unwrap();
+    Protocol::load(path.to_str().unwrap()).unwrap();
 }

@@ -715,7 +715,7 @@ fn cmdline_sections_with_mistakes_are_rejected_at_load() {
     assert!(bad(&|c| {
         c["layout"].as_array_mut().unwrap().pop();
     })
-    .contains("layout must list"));
+    .contains("sections.cmdline.layout: must list"));
     assert!(bad(
         &|c| c["images"]["blyss_other_img"] = json!({"image": "a", "require_digest": true})
     )
@@ -728,6 +728,6 @@ fn cmdline_sections_with_mistakes_are_rejected_at_load() {
         bad(&|c| c["images"]["blyss_docker_img"]["digest"] = json!("sha256:abc"))
             .contains("digest")
     );
-    assert!(bad(&|c| c["security"] = json!(" ")).contains("security is empty"));
+    assert!(bad(&|c| c["security"] = json!(" ")).contains("sections.cmdline.security: is empty"));
     assert!(bad(&|c| c["extra"] = json!(1)).contains("unknown field"));
 }

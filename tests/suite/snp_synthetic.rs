@@ -1033,7 +1033,7 @@ fn snp_sections_with_mistakes_are_rejected_at_load() {
         s.as_object_mut().unwrap().remove("allow_debug");
     })
     .contains("missing field `allow_debug`"));
-    assert!(bad(&|s| s["vmpl"] = json!(4)).contains("vmpl 4"));
+    assert!(bad(&|s| s["vmpl"] = json!(4)).contains("sections.snp.vmpl: 4 is not 0..=3"));
     assert!(bad(&|s| s["products"] = json!(["Naples"])).contains("unknown product line"));
     assert!(bad(&|s| {
         s["min_tcb"] = json!({"Turin": {"bootloader": 1, "tee": 0, "snp": 1, "microcode": 1}})
