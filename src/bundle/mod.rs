@@ -316,9 +316,12 @@ fn file_kind(t: &std::fs::FileType) -> &'static str {
 /// not strict RFC 3339 UTC `YYYY-MM-DDTHH:MM:SSZ` (no offset, no fraction:
 /// one spelling per instant, as the writer emits).
 fn check_statement(s: &Statement) -> Result<(), BundleError> {
-    if s.type_ != STATEMENT_TYPE || s.predicate_type != PREDICATE_TYPE {
+    // Both known predicate versions are read (v1: bundles of earlier
+    // releases); whether a v1 statement carries v2 fields is judged by
+    // `bundle.signature` (`Statement::version_problem`), so the report can say so.
+    if s.type_ != STATEMENT_TYPE || s.version().is_none() {
         return Err(BundleError::NotThisFormat(format!(
-            "statement type {:?} / predicate type {:?} (this reader knows {STATEMENT_TYPE} / {PREDICATE_TYPE})",
+            "statement type {:?} / predicate type {:?} (this reader knows {STATEMENT_TYPE} / {PREDICATE_TYPE_V1} or {PREDICATE_TYPE})",
             s.type_, s.predicate_type
         )));
     }
