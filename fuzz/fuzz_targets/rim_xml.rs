@@ -24,8 +24,13 @@ fuzz_target!(|data: &[u8]| {
         let (elements, attrs) = count(&root);
         assert!(elements <= xml::MAX_ELEMENTS && attrs <= xml::MAX_ATTRS);
         let c = xml::canonicalize(&root, &|_| false);
-        let again = xml::parse(std::str::from_utf8(&c).unwrap()).expect("C14N output parses");
-        assert_eq!(xml::canonicalize(&again, &|_| false), c, "C14N is idempotent");
+        // Escaping can make the canonical form longer than the size cap
+        // (`>` becomes `&gt;`); below it, it parses to itself.
+        if c.len() <= xml::MAX_LEN {
+            let again =
+                xml::parse(std::str::from_utf8(&c).unwrap()).expect("C14N output parses");
+            assert_eq!(xml::canonicalize(&again, &|_| false), c, "C14N is idempotent");
+        }
     }
     if let Ok(r) = rim::Rim::parse(rim::RimKind::Vbios, text) {
         let _ = r.verify_signature();
