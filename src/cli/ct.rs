@@ -137,7 +137,8 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
     };
     println!(
         "certificate: {} sha256 {} valid {} – {}",
-        c.subject,
+        // Certificate and log-list text: control characters made visible.
+        blyss_evidence::util::visible(&c.subject),
         c.sha256,
         blyss_evidence::util::fmt_time(c.not_before),
         blyss_evidence::util::fmt_time(c.not_after)
@@ -159,12 +160,16 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
         println!(
             "SCT #{} {status} {} | {} | {}{idx} | {sig}",
             v.position,
-            v.log_name(),
-            v.operator().unwrap_or("operator unknown"),
+            blyss_evidence::util::visible(&v.log_name()),
+            blyss_evidence::util::visible(v.operator().unwrap_or("operator unknown")),
             fmt_ms(v.sct.timestamp),
         );
         for f in v.failures() {
-            println!("    {}: {}", f.name, f.detail);
+            println!(
+                "    {}: {}",
+                f.name,
+                blyss_evidence::util::visible(&f.detail)
+            );
         }
         if v.ok() {
             if let Some(op) = v.operator() {
@@ -177,7 +182,7 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
     println!(
         "operators with valid SCTs: {} ({}) — at least {MIN_OPERATORS} required",
         ops.len(),
-        ops.join(", ")
+        blyss_evidence::util::visible(&ops.join(", "))
     );
     if all_ok && ops.len() >= MIN_OPERATORS {
         println!("result: PASS");
