@@ -51,6 +51,13 @@ mkdir -p corpus/cmdline
 python3 -c 'import json,sys
 for i,f in enumerate(sys.argv[1:]):
     open("corpus/cmdline/blyss-%d.txt" % i, "w").write(json.load(open(f))["cpu_attestation"]["launch"]["kernel_cli"])' ../fixtures/blyss/attestation-*.json
+# The RIMs of the real documents (extracted, not committed twice).
+mkdir -p corpus/rim_xml
+python3 -c 'import json,sys
+for i,f in enumerate(sys.argv[1:]):
+    for g in json.load(open(f))["gpu_attestation"]["gpus"]:
+        for k in ("driver_rim", "vbios_rim"):
+            open("corpus/rim_xml/%s-%d.xml" % (k, i), "w").write(g[k])' ../fixtures/blyss/attestation-*.json
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log="artifacts/$t/last-run.log"

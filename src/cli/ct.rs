@@ -148,7 +148,8 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
     };
     println!(
         "certificate: {} sha256 {} valid {} – {}",
-        c.subject,
+        // Certificate and log-list text: control characters made visible.
+        blyss_evidence::util::visible(&c.subject),
         c.sha256,
         blyss_evidence::util::fmt_time(c.not_before),
         blyss_evidence::util::fmt_time(c.not_after)
@@ -170,12 +171,16 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
         println!(
             "SCT #{} {status} {} | {} | {}{idx} | {sig}",
             v.position,
-            v.log_name(),
-            v.operator().unwrap_or("operator unknown"),
+            blyss_evidence::util::visible(&v.log_name()),
+            blyss_evidence::util::visible(v.operator().unwrap_or("operator unknown")),
             fmt_ms(v.sct.timestamp),
         );
         for f in v.failures() {
-            println!("    {}: {}", f.name, f.detail);
+            println!(
+                "    {}: {}",
+                f.name,
+                blyss_evidence::util::visible(&f.detail)
+            );
         }
         if v.log.is_none() {
             // The usual cause is an old certificate judged against a newer
@@ -197,7 +202,7 @@ pub fn run(c: CtCommand) -> anyhow::Result<Outcome> {
     println!(
         "operators with valid SCTs: {} ({}) — at least {MIN_OPERATORS} required",
         ops.len(),
-        ops.join(", ")
+        blyss_evidence::util::visible(&ops.join(", "))
     );
     if all_ok && ops.len() >= MIN_OPERATORS {
         println!("result: PASS");

@@ -17,11 +17,20 @@ pub const REPORT_LEN: usize = 0x4A0;
 /// Offset of the signature: the signed bytes are `[0, SIGNED_LEN)`.
 pub const SIGNED_LEN: usize = 0x2A0;
 
+/// Largest attestation document parsed (the real ones are about 64 KiB,
+/// 20 KiB of it per RIM). A cap before `serde_json` builds a tree: a tree of
+/// many tiny values costs tens of bytes per input byte, so 30 MiB of `[0,0,…`
+/// would cost gigabytes; 4 MiB bounds it to well under the audit's memory
+/// goal whatever the shape.
+pub const MAX_DOC_BYTES: usize = 4 * 1024 * 1024;
+
 /// Why an attestation document could not be parsed.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum DocError {
     #[error("not JSON: {0}")]
     Json(String),
+    #[error("the document is {len} bytes, more than the {MAX_DOC_BYTES} accepted")]
+    TooLarge { len: usize },
     #[error("field `{0}` is missing")]
     Missing(String),
     #[error("field `{0}` is not expected here")]
@@ -70,6 +79,9 @@ pub struct AttestationDocument {
 impl AttestationDocument {
     /// Parses a served `attestation.json`.
     pub fn parse_json(bytes: &[u8]) -> Result<AttestationDocument, DocError> {
+        if bytes.len() > MAX_DOC_BYTES {
+            return Err(DocError::TooLarge { len: bytes.len() });
+        }
         let v: Value = serde_json::from_slice(bytes).map_err(|e| DocError::Json(e.to_string()))?;
         let obj = v
             .as_object()

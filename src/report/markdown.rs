@@ -285,6 +285,26 @@ mod tests {
     }
 
     #[test]
+    fn control_and_bidi_characters_stay_inside_their_cell_as_escapes() {
+        let mut r = sample_report();
+        let payload = "\u{1b}[2J\n| x | y |\nverdict: PASS\u{9b}\u{202e}`";
+        r.families[0].line = format!("l{payload}");
+        r.checks[1].actual = Some(format!("a{payload}"));
+        let md = render(&r);
+        assert!(!md.contains(['\u{1b}', '\u{9b}', '\u{202e}']), "{md}");
+        let row = md.lines().find(|l| l.contains("l\\\\x1b")).unwrap();
+        // The whole family row is one table row of 8 unescaped pipes.
+        let pipes = row.matches('|').count() - row.matches("\\|").count();
+        assert_eq!(pipes, 8, "{row}");
+        assert!(
+            md.contains("a\\x1b[2J\\n\\| x \\| y \\|\\nverdict: PASS\\u{9b}\\u{202e}`"),
+            "{md}"
+        );
+        let saved = render_saved(&r, "saved.json");
+        assert!(saved.contains("> [!NOTE]\n> re-rendered from the saved report saved.json"));
+    }
+
+    #[test]
     fn long_values_are_cut_and_say_so() {
         let token = format!("{}{}", "a".repeat(500), "z".repeat(500));
         let c = cut(&token);

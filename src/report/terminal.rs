@@ -122,6 +122,26 @@ mod tests {
     }
 
     #[test]
+    fn control_and_bidi_characters_from_the_report_are_printed_as_escapes() {
+        let mut r = sample_report();
+        let payload = "\u{1b}[2J\nverdict: PASS\u{9b}\u{202e}";
+        r.checks[1].summary = format!("s{payload}");
+        r.checks[1].actual = Some(format!("a{payload}"));
+        r.checks[1].evidence = vec![format!("e{payload}")];
+        r.bundle.file_name = format!("f{payload}");
+        r.families[0].line = format!("l{payload}");
+        let out = render(&r, true);
+        assert!(!out.contains(['\u{1b}', '\u{9b}', '\u{202e}']), "{out}");
+        assert_eq!(out.lines().filter(|l| l.starts_with("verdict:")).count(), 1);
+        assert!(
+            out.contains("s\\x1b[2J\\nverdict: PASS\\u{9b}\\u{202e}"),
+            "{out}"
+        );
+        let saved = render_saved(&r, true, "r\u{1b}.json");
+        assert!(saved.starts_with("re-rendered from the saved report r\\x1b.json"));
+    }
+
+    #[test]
     fn non_production_trust_is_the_first_line() {
         let mut r = sample_report();
         r.trust.production = false;

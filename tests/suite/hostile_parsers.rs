@@ -9,6 +9,7 @@ use crate::common::hostile_evidence as hostile;
 use blyss_evidence::audit::audit;
 use blyss_evidence::bundle::Bundle;
 use blyss_evidence::checks::{AuditOptions, CheckResult, Scope, Status};
+use blyss_evidence::evidence::attestation::{AttestationDocument, DocError, MAX_DOC_BYTES};
 use blyss_evidence::evidence::cmdline::{self, Cmdline, CmdlineError};
 use blyss_evidence::evidence::gpu::rim::{Rim, RimKind};
 use blyss_evidence::evidence::gpu::xml;
@@ -112,8 +113,9 @@ fn command_line_with_millions_of_words_is_refused_by_the_word_cap() {
 }
 
 #[test]
-fn ten_megabyte_command_line_fails_both_protocol_checks_with_the_cap_and_a_small_report() {
-    let cli = hostile::cmdline_with_extra(10 * 1024 * 1024);
+fn one_megabyte_command_line_fails_both_protocol_checks_with_the_cap_and_a_small_report() {
+    // Under the document cap, over the command-line cap.
+    let cli = hostile::cmdline_with_extra(1024 * 1024);
     let r = audit_value(&hostile::doc_with_cmdline(&cli));
     for id in ["protocol.cmdline", "protocol.images"] {
         for c in results(&r, id) {
@@ -126,10 +128,29 @@ fn ten_megabyte_command_line_fails_both_protocol_checks_with_the_cap_and_a_small
             );
         }
     }
-    // No check copies the 10 MB into the report more than the measurement
-    // needs (its hash): the report stays small.
+    // No check copies the megabyte into the report (the measurement keeps
+    // its hash): the report stays small.
     let json = r.to_json();
-    assert!(json.len() < 1024 * 1024, "report is {} bytes", json.len());
+    assert!(json.len() < 512 * 1024, "report is {} bytes", json.len());
+}
+
+#[test]
+fn ten_megabyte_attestation_document_is_refused_by_the_document_cap() {
+    let cli = hostile::cmdline_with_extra(10 * 1024 * 1024);
+    let doc = serde_json::to_vec(&hostile::doc_with_cmdline(&cli)).unwrap();
+    assert_eq!(
+        AttestationDocument::parse_json(&doc).unwrap_err(),
+        DocError::TooLarge { len: doc.len() }
+    );
+    let r = audit_value(&hostile::doc_with_cmdline(&cli));
+    let c = results(&r, "protocol.cmdline");
+    assert!(
+        c.iter().all(|c| c.status == Status::Fail
+            && c.summary
+                .contains(&format!("more than the {MAX_DOC_BYTES} accepted"))),
+        "{c:#?}"
+    );
+    assert!(r.to_json().len() < 512 * 1024);
 }
 
 #[test]
