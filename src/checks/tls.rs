@@ -63,6 +63,14 @@ fn captured(ctx: &Context) -> Result<Option<Captured>, String> {
             layout::TLS_DIR
         ));
     };
+    if bytes.len() > crate::evidence::tls::MAX_HANDSHAKE_BYTES {
+        return Err(format!(
+            "{}: {} bytes, over the cap of {} bytes",
+            layout::TLS_HANDSHAKE,
+            bytes.len(),
+            crate::evidence::tls::MAX_HANDSHAKE_BYTES
+        ));
+    }
     let rec: HandshakeRecord =
         serde_json::from_slice(bytes).map_err(|e| format!("{}: {e}", layout::TLS_HANDSHAKE))?;
     if rec.schema != HANDSHAKE_SCHEMA {

@@ -352,8 +352,10 @@ fn print_warnings(warnings: &[String], quiet: bool) {
         "{} collection warning(s), recorded in the signed statement:",
         warnings.len()
     );
+    // Warnings quote what the service sent (URLs, headers, error texts):
+    // control and bidi characters are printed as escapes.
     for w in warnings {
-        eprintln!("  ⚠ {w}");
+        eprintln!("  ⚠ {}", blyss_evidence::util::visible(w));
     }
 }
 

@@ -1042,8 +1042,18 @@ pub struct ImageRecord {
     pub errors: Vec<String>,
 }
 
+/// Largest per-image collection record read (a real one is under 4 KiB):
+/// checked before `serde_json` builds anything.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+
 impl ImageRecord {
     pub fn parse(bytes: &[u8]) -> Result<ImageRecord, String> {
+        if bytes.len() > MAX_RECORD_BYTES {
+            return Err(format!(
+                "{} bytes, over the cap of {MAX_RECORD_BYTES} bytes",
+                bytes.len()
+            ));
+        }
         let r: ImageRecord = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if r.schema != RECORD_SCHEMA {
             return Err(format!("schema {:?}, expected {RECORD_SCHEMA:?}", r.schema));

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 
 /// Schema id of `evidence/tls/handshake.json`.
 pub const HANDSHAKE_SCHEMA: &str = "blyss-evidence.tls-handshake/v1";
+/// Largest `evidence/tls/handshake.json` read (a real one is under 2 KiB):
+/// checked before `serde_json` builds anything, so a record of millions of
+/// tiny strings cannot cost memory far beyond its size.
+pub const MAX_HANDSHAKE_BYTES: usize = 256 * 1024;
 
 /// `evidence/tls/handshake.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
