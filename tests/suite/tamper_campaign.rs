@@ -60,6 +60,7 @@
 //! suite tamper_campaign:: -- --nocapture`). A failure prints the mutation number,
 //! base, kind, member and offset needed to reproduce it.
 
+#[cfg(feature = "collect")]
 use crate::common;
 
 use std::collections::BTreeMap;
