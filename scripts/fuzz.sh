@@ -38,6 +38,7 @@ seed() { # seed <target> <files...>
   for f in "$@"; do if [ -f "$f" ]; then cp "$f" "corpus/$t/"; fi; done
 }
 seed bundle_open ../fixtures/bundles/*.zip
+seed bundle_container ../fixtures/bundles/*.zip
 seed attestation_doc ../fixtures/blyss/attestation-*.json
 seed protocol_file ../protocol/*.json ../fixtures/blyss/protocol-*.json
 seed gpu_evidence ../fixtures/blyss/attestation-*.json

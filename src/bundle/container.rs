@@ -146,8 +146,10 @@ pub struct Member {
     pub method: u16,
     /// The member's bytes (inflated).
     pub data: Vec<u8>,
-    /// The compressed bytes as they are in the container.
-    pub compressed: Vec<u8>,
+    /// Where the member's compressed bytes are in the container (offsets
+    /// into the input, not a copy: the reader's memory stays bounded by the
+    /// input plus the inflated members).
+    pub compressed: std::ops::Range<usize>,
 }
 
 fn u16_at(b: &[u8], o: usize) -> u16 {
@@ -326,6 +328,11 @@ pub fn read(b: &[u8]) -> Result<Vec<Member>, BundleError> {
     // 3. No ZIP64: neither a locator right before the EOCD nor any ZIP64
     // marker value in it.
     if eocd >= 20 && b[eocd - 20..eocd - 16] == ZIP64_LOCATOR_SIG {
+        // Say how many entries there really are if that is the larger
+        // problem (writers switch to ZIP64 above 65,535 entries).
+        if let Some(n) = zip64_entry_count(b, eocd - 20).filter(|&n| n > limits::MAX_ENTRIES) {
+            return Err(BundleError::TooManyEntries(n));
+        }
         return Err(broken(
             Rule::NoZip64,
             "a ZIP64 end-of-central-directory locator precedes the EOCD record",
@@ -385,19 +392,7 @@ pub fn read(b: &[u8]) -> Result<Vec<Member>, BundleError> {
     }
     // 4. Walk the central directory once to count its entries (the real
     // count, whatever the 16-bit EOCD field says).
-    let mut count = 0usize;
-    let mut p = cd_off;
-    while p < cd_end {
-        let (_, next) = parse_central(b, p)?;
-        if next > cd_end {
-            return Err(broken(
-                Rule::Counts,
-                format!("central directory entry at offset {p} runs past the central directory's declared size"),
-            ));
-        }
-        p = next;
-        count += 1;
-    }
+    let count = count_entries(b, cd_off, cd_end)?;
     if count > limits::MAX_ENTRIES {
         return Err(BundleError::TooManyEntries(count));
     }
@@ -623,10 +618,45 @@ pub fn read(b: &[u8]) -> Result<Vec<Member>, BundleError> {
             name: name.to_string(),
             method: c.method,
             data,
-            compressed: compressed.to_vec(),
+            compressed: start..start + c.csize as usize,
         });
     }
     Ok(out)
+}
+
+/// Number of central entries in `b[start..end]`, walked header by header
+/// (linear: each step advances at least 46 bytes).
+fn count_entries(b: &[u8], start: usize, end: usize) -> Result<usize, BundleError> {
+    let mut count = 0usize;
+    let mut p = start;
+    while p < end {
+        let (_, next) = parse_central(b, p)?;
+        if next > end {
+            return Err(broken(
+                Rule::Counts,
+                format!("central directory entry at offset {p} runs past the central directory's declared size"),
+            ));
+        }
+        p = next;
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// The real entry count of a ZIP64 archive whose locator is at `loc`, if
+/// its records are readable (only to word the refusal).
+fn zip64_entry_count(b: &[u8], loc: usize) -> Option<usize> {
+    let u64_at = |o: usize| -> Option<usize> {
+        let s = b.get(o..o + 8)?;
+        usize::try_from(u64::from_le_bytes(s.try_into().ok()?)).ok()
+    };
+    let rec = u64_at(loc + 8)?;
+    if b.get(rec..rec + 4)? != ZIP64_EOCD_SIG {
+        return None;
+    }
+    let (size, off) = (u64_at(rec + 40)?, u64_at(rec + 48)?);
+    let end = off.checked_add(size).filter(|&e| e <= rec)?;
+    count_entries(b, off, end).ok()
 }
 
 /// Checks the local header at `off` against its central entry; returns the

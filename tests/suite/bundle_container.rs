@@ -334,3 +334,19 @@ fn writer_refuses_to_emit_a_member_holding_the_eocd_signature_when_stored() {
         other => panic!("expected WouldBeRefused, got {:?}", other.map(|v| v.len())),
     }
 }
+
+#[test]
+fn zip64_archive_of_100003_entries_is_refused_with_the_real_count() {
+    // The `zip` crate (a lenient third-party writer) switches to ZIP64
+    // above 65,535 entries; the refusal names the real count and the limit.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..100_003 {
+        w.start_file(format!("evidence/{i:06}"), o).unwrap();
+    }
+    let z = w.finish().unwrap().into_inner();
+    let e = Bundle::from_bytes(&z, "t").unwrap_err();
+    assert!(matches!(e, BundleError::TooManyEntries(100_003)), "{e}");
+    assert!(e.to_string().contains("100003 (limit 10000)"), "{e}");
+}

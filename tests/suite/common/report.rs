@@ -237,30 +237,22 @@ pub fn rewrite_bundle(
     mut edit: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>,
     extra: &[(&str, &[u8])],
 ) {
-    use std::io::{Read, Write};
-    let f = std::fs::File::open(src).unwrap();
-    let mut zin = zip::ZipArchive::new(f).unwrap();
-    let out = std::fs::File::create(dst).unwrap();
-    let mut zout = zip::ZipWriter::new(out);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
-    for i in 0..zin.len() {
-        let mut e = zin.by_index(i).unwrap();
-        let name = e.name().to_string();
-        let mut data = Vec::new();
-        e.read_to_end(&mut data).unwrap();
-        drop(e);
-        if let Some(d) = edit(&name, data) {
-            zout.start_file(name, opts).unwrap();
-            zout.write_all(&d).unwrap();
+    // Through the project's writer: the bundle container admits one layout
+    // (sorted names, fixed fields), so a third-party zip writer's output
+    // would be structural damage (exit 2), not altered evidence.
+    let bytes = std::fs::read(src).unwrap();
+    let mut m = std::collections::BTreeMap::new();
+    for e in blyss_evidence::bundle::container::read(&bytes).unwrap() {
+        if let Some(d) = edit(&e.name, e.data) {
+            m.insert(e.name, d);
         }
     }
     for (name, data) in extra {
-        zout.start_file(*name, opts).unwrap();
-        zout.write_all(data).unwrap();
+        m.insert(name.to_string(), data.to_vec());
     }
-    zout.finish().unwrap();
+    let r: std::collections::BTreeMap<String, &[u8]> =
+        m.iter().map(|(k, v)| (k.clone(), v.as_slice())).collect();
+    std::fs::write(dst, blyss_evidence::bundle::write_zip(&r).unwrap()).unwrap();
 }
 
 /// Writes a minimal non-production trust file (no anchors) into `dir`.
