@@ -40,6 +40,11 @@ pub mod limits {
     /// Highest uncompressed/compressed ratio of a DEFLATE member (zip bombs);
     /// with sizes checked against the real output, this holds on real bytes.
     pub const MAX_RATIO: u64 = 200;
+    /// Largest `envelope.dsse.json`, checked before it is parsed: a statement
+    /// lists at most [`MAX_ENTRIES`] members (≈ 200 bytes each, base64 in the
+    /// envelope), so 8 MiB leaves room, while a JSON tree of millions of
+    /// tiny strings built from a 32 MiB member would not stay small.
+    pub const MAX_ENVELOPE_BYTES: usize = 8 * 1024 * 1024;
     /// Largest bundle file: the total cap plus room for the headers of the
     /// most entries with the longest names (a DEFLATE member is always
     /// smaller than its data, a STORED one the same size). Checked on the
@@ -173,6 +178,13 @@ impl Bundle {
         let envelope_bytes = entries
             .remove(ENVELOPE_PATH)
             .ok_or(BundleError::MissingEnvelope)?;
+        if envelope_bytes.len() > limits::MAX_ENVELOPE_BYTES {
+            return Err(BundleError::Envelope(format!(
+                "{} bytes, over the cap of {} bytes",
+                envelope_bytes.len(),
+                limits::MAX_ENVELOPE_BYTES
+            )));
+        }
         let envelope: dsse::Envelope = serde_json::from_slice(&envelope_bytes)
             .map_err(|e| BundleError::Envelope(e.to_string()))?;
         let statement_bytes = envelope.payload_bytes()?;
