@@ -37,7 +37,7 @@ too many, header too big, bad content encoding, TLS certificate errors) are not 
 Redirects (at most 5) are followed only https -> https and only to public addresses (checked
 on the resolved address); each hop is recorded in the signed statement. The URLs you give
 (service, --kds-url, mirrors, --log-list-url, firmware URLs) may be anything.
-Size caps (decoded bytes): attestation document 8 MiB, firmware 64 MiB, each AMD KDS answer
+Size caps (decoded bytes): attestation document 4 MiB, firmware 32 MiB, each AMD KDS answer
 2 MiB, registry manifest 4 MiB, image config 8 MiB, registry token 1 MiB,
 anything else (CT log list and log answers) --max-bytes (default 16 MiB). gzip is accepted (the cap applies after
 decoding); no proxy is used (the TLS capture must see the service's own certificate). A
@@ -107,7 +107,7 @@ pub struct NetArgs {
     /// First back-off wait in seconds, doubling per retry (Retry-After wins), e.g. `--backoff 0.5`.
     #[arg(long, value_name = "SECS", default_value_t = 0.5)]
     pub backoff: f64,
-    /// Size cap of a response body in bytes (the attestation document has 8 MiB, firmware 64 MiB),
+    /// Size cap of a response body in bytes (the attestation document has 4 MiB, firmware 32 MiB),
     /// e.g. `--max-bytes 16777216`.
     #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_bytes: u64,

@@ -49,10 +49,13 @@ pub const DEFAULT_URL: &str = "https://enclave.blyss.dev";
 pub const DEFAULT_KDS_URL: &str = "https://kdsintf.amd.com";
 /// Where a Blyss enclave serves its attestation document.
 pub const ATTESTATION_PATH: &str = "/.well-known/appspecific/dev.blyss.enclave/attestation.json";
-/// Size cap of the attestation document.
-pub const MAX_DOCUMENT_BYTES: u64 = 8 * 1024 * 1024;
-/// Size cap of a firmware image.
-pub const MAX_FIRMWARE_BYTES: u64 = 64 * 1024 * 1024;
+/// Size cap of the attestation document: the audit's parser cap
+/// (`evidence::attestation`), so the collector never fetches and signs a
+/// document the audit must refuse.
+pub const MAX_DOCUMENT_BYTES: u64 = crate::evidence::attestation::MAX_DOC_BYTES as u64;
+/// Size cap of a firmware image: the bundle's per-member cap (a larger image
+/// could not be sealed).
+pub const MAX_FIRMWARE_BYTES: u64 = crate::bundle::limits::MAX_ENTRY_BYTES;
 
 /// Why a collection produced no bundle.
 #[derive(Debug, Error)]

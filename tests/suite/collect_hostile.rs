@@ -506,7 +506,7 @@ fn collect_help_names_every_fetch_cap_the_deadline_and_the_unsafe_option() {
     let h = String::from_utf8_lossy(&o.stdout);
     for needle in [
         "AMD KDS answer\n2 MiB",
-        "attestation document 8 MiB",
+        "attestation document 4 MiB",
         "firmware 64 MiB",
         "--deadline",
         "--allow-private-redirects-unsafe",
