@@ -428,6 +428,50 @@ fn validate(ctx: &Context, c: &Captured) -> Result<Valid, String> {
             c.rec.host, c.rec.server_name
         ));
     }
+    let v = validate_chain(ctx, &host, &c.chain, c.rec.chain.iter().map(|e| e.member.clone()))?;
+    // The connection that delivered the document (statement v2) presented
+    // its own chain: it is judged by the same rule, so that none of its
+    // bytes is recorded without being judged (its leaf is judged by
+    // `tls.binding`).
+    if let Some(dc) = &ctx.bundle.statement.predicate.document_connection {
+        let mut chain = Vec::with_capacity(dc.chain.len());
+        for m in &dc.chain {
+            chain.push(
+                ctx.member(m)
+                    .ok_or_else(|| format!("the document connection's chain member {m} is missing"))?
+                    .to_vec(),
+            );
+        }
+        if chain.is_empty() {
+            return Err("the document connection records an empty chain".into());
+        }
+        validate_chain(ctx, &host, &chain, dc.chain.iter().cloned()).map_err(|e| {
+            format!("the chain of the connection that delivered the document: {e}")
+        })?;
+        let mut v = v;
+        v.summary.push_str("; the document's own connection presented a chain that validates too");
+        v.members.extend(dc.chain.iter().cloned());
+        return Ok(v);
+    }
+    Ok(v)
+}
+
+/// Path validation of one presented chain (leaf first) for `host` at the
+/// evaluation time, to the trust set's TLS roots only. Every presented
+/// intermediate must be a certificate that parses: a chain is judged as
+/// presented, not only the path webpki picked from it.
+fn validate_chain(
+    ctx: &Context,
+    host: &str,
+    chain: &[Vec<u8>],
+    members: impl Iterator<Item = String>,
+) -> Result<Valid, String> {
+    let host = host.to_string();
+    for (i, der) in chain.iter().enumerate().skip(1) {
+        use der::Decode;
+        x509_cert::Certificate::from_der(der)
+            .map_err(|e| format!("presented certificate #{i} does not parse: {e}"))?;
+    }
     // Anchors: only the trust set's.
     let mut anchors: Vec<TrustAnchor<'static>> = Vec::new();
     let mut names: Vec<(Vec<u8>, String)> = Vec::new();
@@ -447,10 +491,10 @@ fn validate(ctx: &Context, c: &Captured) -> Result<Valid, String> {
             ctx.trust.name
         ));
     }
-    let leaf = CertificateDer::from(c.chain[0].as_slice());
+    let leaf = CertificateDer::from(chain[0].as_slice());
     let ee = webpki::EndEntityCert::try_from(&leaf)
         .map_err(|e| format!("the leaf certificate does not parse: {e}"))?;
-    let inter: Vec<CertificateDer<'_>> = c.chain[1..]
+    let inter: Vec<CertificateDer<'_>> = chain[1..]
         .iter()
         .map(|d| CertificateDer::from(d.as_slice()))
         .collect();
@@ -488,21 +532,57 @@ fn validate(ctx: &Context, c: &Captured) -> Result<Valid, String> {
     };
     let leaf_subject = {
         use der::Decode;
-        x509_cert::Certificate::from_der(&c.chain[0])
+        x509_cert::Certificate::from_der(&chain[0])
             .map(|x| x.tbs_certificate.subject.to_string())
             .unwrap_or_default()
     };
     let used = path.intermediate_certificates().count();
+    // Every presented certificate is judged: on the validated path, or a
+    // byte-identical copy of a trust-file root, or (Mozilla anchors, whose
+    // certificate bytes the audit build does not carry) a certificate with
+    // the anchor's subject and key. Anything else was presented but judged
+    // by nothing, so the chain is not accepted as presented.
+    let on_path: Vec<Vec<u8>> = path
+        .intermediate_certificates()
+        .map(|c| c.der().as_ref().to_vec())
+        .collect();
+    let anchor_spki = path.anchor().subject_public_key_info.as_ref().to_vec();
+    for (i, der) in chain.iter().enumerate().skip(1) {
+        if on_path.contains(der) || ctx.trust.tls_roots.iter().any(|r| r == der) {
+            continue;
+        }
+        let copy_of_mozilla_anchor = ctx.trust.webpki_mozilla && {
+            use der::{Decode, Encode};
+            x509_cert::Certificate::from_der(der).is_ok_and(|c| {
+                let subj = c.tbs_certificate.subject.to_der().ok();
+                let spki = c.tbs_certificate.subject_public_key_info.to_der().ok();
+                // webpki keeps the DER contents (without tag and length).
+                let strip = |v: Vec<u8>| -> Option<Vec<u8>> {
+                    let (_, rest) = der::Header::from_der(&v)
+                        .ok()
+                        .map(|h| (h, v[v.len() - u32::from(h.length) as usize..].to_vec()))?;
+                    Some(rest)
+                };
+                subj.and_then(strip).as_deref() == Some(anchor_subject.as_slice())
+                    && spki.and_then(strip).as_deref() == Some(anchor_spki.as_slice())
+            })
+        };
+        if !copy_of_mozilla_anchor {
+            return Err(format!(
+                "presented certificate #{i} is neither on the validated path nor a copy of its root: it was presented but nothing vouches for it"
+            ));
+        }
+    }
     Ok(Valid {
         summary: format!(
             "{} certificate(s) presented; path leaf → {used} intermediate(s) → {anchor}; valid for {host} at {}",
-            c.chain.len(),
+            chain.len(),
             crate::util::fmt_time(ctx.eval_time)
         ),
         host,
         anchor,
         leaf_subject,
-        members: c.rec.chain.iter().map(|e| e.member.clone()).collect(),
+        members: members.collect(),
     })
 }
 

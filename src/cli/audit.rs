@@ -129,7 +129,14 @@ pub fn run(a: AuditArgs) -> anyhow::Result<Outcome> {
     let protocol = Protocol::load(&a.protocol)?;
     let trust = super::load_trust(a.trust.as_ref())?;
     let bundle = Bundle::open(&a.bundle).map_err(|e| {
-        let msg = format!("cannot audit {}: {e}", a.bundle.display());
+        // The error and its causes, each once (`BundleError::Io` leaves the
+        // OS error to its source, as anyhow's `{:#}` would print it).
+        let mut msg = format!("cannot audit {}: {e}", a.bundle.display());
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            msg.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
         match not_a_bundle_hint(&a.bundle) {
             Some(h) => anyhow::anyhow!("{msg}\nhint: {h}"),
             None => anyhow::anyhow!(msg),
@@ -142,6 +149,12 @@ pub fn run(a: AuditArgs) -> anyhow::Result<Outcome> {
 /// report: those are evidence to import with `collect`, not bundles.
 fn not_a_bundle_hint(p: &std::path::Path) -> Option<String> {
     use std::io::Read as _;
+    // Only a regular file is sniffed: opening a FIFO or a device to read
+    // its first bytes could block or never end (the reader refused it
+    // already, from its metadata).
+    if !std::fs::metadata(p).ok()?.is_file() {
+        return None;
+    }
     let mut head = [0u8; 64];
     let n = std::fs::File::open(p).ok()?.read(&mut head).ok()?;
     let head = &head[..n];

@@ -507,7 +507,7 @@ fn collect_help_names_every_fetch_cap_the_deadline_and_the_unsafe_option() {
     for needle in [
         "AMD KDS answer\n2 MiB",
         "attestation document 4 MiB",
-        "firmware 64 MiB",
+        "firmware 32 MiB",
         "--deadline",
         "--allow-private-redirects-unsafe",
         "https -> https",

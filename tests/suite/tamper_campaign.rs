@@ -220,6 +220,11 @@ impl Base {
         for w in &pred.warnings {
             b.warn(w.clone());
         }
+        // Statement v2 fields, carried over as collected.
+        b.declared_observed_at = pred.declared_observed_at.as_deref().map(t);
+        b.redirects = pred.redirects.clone();
+        b.document_connection = pred.document_connection.clone();
+        b.unsafe_options = pred.unsafe_options.clone();
         let key = keys::parse_private(FIXTURE_KEY, "fixture-collector.key").unwrap();
         b.seal(t(&pred.finished_at), &key).unwrap()
     }
