@@ -37,17 +37,14 @@ pub fn attestation_of(bundle: &Bundle) -> Result<AttestationDocument, String> {
                 keys.join(", ")
             ));
         }
-        let vcek = keys
-            .first()
-            .and_then(|p| bundle.member(p))
-            .ok_or_else(|| {
-                format!(
-                    "{} has no VCEK or VLEK beside it ({}.der|.pem or {}.der|.pem)",
-                    layout::SNP_REPORT,
-                    layout::SNP_VCEK,
-                    layout::SNP_VLEK
-                )
-            })?;
+        let vcek = keys.first().and_then(|p| bundle.member(p)).ok_or_else(|| {
+            format!(
+                "{} has no VCEK or VLEK beside it ({}.der|.pem or {}.der|.pem)",
+                layout::SNP_REPORT,
+                layout::SNP_VCEK,
+                layout::SNP_VLEK
+            )
+        })?;
         return AttestationDocument::from_raw(report, vcek)
             .map_err(|e| format!("{}: {e}", layout::SNP_REPORT));
     }

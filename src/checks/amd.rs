@@ -92,11 +92,14 @@ fn check_validity(
     match amd::validity(c) {
         Ok((nb, na)) => {
             if at < nb || at > na {
+                // "expired" / "not yet valid" let the audit add the
+                // `--at` / `--observed-at` remedy (checks::add_time_remedy).
                 problems.push(format!(
-                    "{what} is not valid at {} (valid {} to {})",
+                    "{what} is not valid at {} (valid {} to {}): {}",
                     fmt_time(at),
                     fmt_time(nb),
-                    fmt_time(na)
+                    fmt_time(na),
+                    if at < nb { "not yet valid" } else { "expired" }
                 ));
             }
         }

@@ -190,7 +190,10 @@ impl Analysis<'_> {
             // The cloud provider the VLEK was issued to, as AMD signed it
             // into the certificate (shown, control characters made visible).
             if let Ok(Some(csp)) = VcekExtensions::parse(&cert).map(|x| x.csp_id) {
-                r = r.detail("fact:snp.vlek.csp_id", crate::util::visible(&csp).into_owned());
+                r = r.detail(
+                    "fact:snp.vlek.csp_id",
+                    crate::util::visible(&csp).into_owned(),
+                );
             }
         }
         if let Some(p) = self.product {
@@ -656,8 +659,14 @@ impl Analysis<'_> {
                 } else {
                     "PERMITTED ONLY BY --allow-provisional-firmware-unsafe (the protocol does not permit it)".to_string()
                 };
-                CheckResult::warn(ID, TITLE, format!("{what} ({who})"))
-                    .detail("permitted_by", if by_protocol { "protocol" } else { "--allow-provisional-firmware-unsafe" })
+                CheckResult::warn(ID, TITLE, format!("{what} ({who})")).detail(
+                    "permitted_by",
+                    if by_protocol {
+                        "protocol"
+                    } else {
+                        "--allow-provisional-firmware-unsafe"
+                    },
+                )
             } else if lagging {
                 CheckResult::fail(
                     ID,
