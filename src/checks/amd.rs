@@ -174,7 +174,7 @@ impl Analysis<'_> {
                     anchors.join(", ")
                 };
                 let mut why = format!(
-                    "the {k} (issuer {issuer}) is not signed by any trusted {sk} (trust set {sk}s: {anchors}){}",
+                    "the {k} (issuer {issuer}) is not signed by any trusted {sk} (trust set anchors: {anchors}){}",
                     self.finding.other_kind_note()
                 );
                 // Say why the intermediate the certificate names (if

@@ -1220,6 +1220,11 @@ impl ProductFinding {
         if let [p] = self.by_signature.as_slice() {
             return Some(*p);
         }
+        // A certificate of the other kind than claimed still tells the
+        // TCB layout (the claim mismatch fails `amd.chain`).
+        if let [p] = self.by_other_kind.as_slice() {
+            return Some(*p);
+        }
         if let Some(Ok(p)) = &self.by_cpuid {
             return Some(*p);
         }
