@@ -508,7 +508,9 @@ impl Analysis<'_> {
         let pname = product.map(|p| p.name()).unwrap_or("AMD");
         let Some(der) = self.ctx.member(path) else {
             let msg = format!(
-                "no AMD KDS CRL in the bundle: revocation of the {pname} ASK and VCEK was not checked"
+                "no AMD KDS CRL in the bundle: revocation of the {pname} {} and {} was not checked",
+                self.kind.signer_name(),
+                self.kind
             );
             let r = if require {
                 CheckResult::fail(

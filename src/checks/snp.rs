@@ -189,12 +189,13 @@ impl Analysis<'_> {
         if self.kind == EndorsementKey::Vlek {
             // The cloud provider the VLEK was issued to, as AMD signed it
             // into the certificate (shown, control characters made visible).
-            if let Ok(Some(csp)) = VcekExtensions::parse(&cert).map(|x| x.csp_id) {
-                r = r.detail(
-                    "fact:snp.vlek.csp_id",
-                    crate::util::visible(&csp).into_owned(),
-                );
-            }
+            let csp = match VcekExtensions::parse(&cert).map(|x| x.csp_id) {
+                Ok(Some(csp)) => crate::util::visible(&csp).into_owned(),
+                Ok(None) => "(absent)".to_string(),
+                Err(e) => format!("(unreadable: {e})"),
+            };
+            r.summary.push_str(&format!("; VLEK CSP_ID {csp}"));
+            r = r.detail("fact:snp.vlek.csp_id", csp);
         }
         if let Some(p) = self.product {
             r = r.detail(
@@ -395,7 +396,7 @@ impl Analysis<'_> {
         let chip = short_hex(&hex::encode(&f.chip_id[..n]));
         if vlek && problems.is_empty() {
             let chip_note = if f.chip_id.iter().all(|b| *b == 0) {
-                "CHIP_ID is masked (all zero)".to_string()
+                "CHIP_ID is all zero".to_string()
             } else {
                 format!("CHIP_ID {chip} is not checked")
             };

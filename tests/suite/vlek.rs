@@ -132,7 +132,7 @@ fn aws_vlek_tcb_result_says_no_hwid_was_checked_because_vleks_are_not_chip_bound
     assert_eq!(tcb.status, Status::Pass, "{tcb:#?}");
     assert!(
         tcb.summary.starts_with(
-            "REPORTED_TCB bl 4 / tee 0 / snp 24 / ucode 217 = VLEK extensions; productName Milan; no hwID check: CHIP_ID is masked (all zero)"
+            "REPORTED_TCB bl 4 / tee 0 / snp 24 / ucode 217 = VLEK extensions; productName Milan; no hwID check: CHIP_ID is all zero"
         ),
         "{}",
         tcb.summary
@@ -147,6 +147,9 @@ fn aws_vlek_csp_id_is_shown_as_a_fact() {
         r.facts["snp.vlek.csp_id"],
         json!("CN=cc-us-east-2.amazonaws.com")
     );
+    assert!(one(&r, "snp.report-signature", None)
+        .summary
+        .ends_with("; VLEK CSP_ID CN=cc-us-east-2.amazonaws.com"));
 }
 
 #[test]
@@ -379,4 +382,53 @@ fn collect_vlek_alias_imports_under_evidence_snp_vlek_and_the_cli_option_permits
         .as_str()
         .unwrap()
         .contains("--allow-provisional-firmware-unsafe"));
+}
+
+#[test]
+fn csp_id_with_control_characters_is_shown_with_them_made_visible() {
+    use blyss_evidence::evidence::amd::testing::VcekSpec;
+    use blyss_evidence::evidence::amd::{offsets, oid, Product};
+    use der::Encode;
+    // A TEST-ONLY "VLEK" from the synthetic platform whose CSP_ID carries
+    // an escape sequence and a newline.
+    let p = platform();
+    let csp = der::asn1::Utf8StringRef::new("CN=evil\u{1b}[2J\nnext")
+        .unwrap()
+        .to_der()
+        .unwrap();
+    let spec = VcekSpec {
+        subject_cn: "SEV-VLEK".into(),
+        issuer_cn: "SEV-VLEK-Genoa".into(),
+        hwid: None,
+        extra: vec![x509_cert::ext::Extension {
+            extn_id: oid::CSP_ID,
+            critical: false,
+            extn_value: der::asn1::OctetString::new(csp).unwrap(),
+        }],
+        ..VcekSpec::standard(Product::Genoa)
+    };
+    let vlek = p.issue_vcek(&spec, Product::Genoa).unwrap();
+    let mut report = p.report_template(Product::Genoa);
+    report[offsets::KEY_INFO] |= 1 << 2;
+    p.sign(Product::Genoa, &mut report);
+    let r = audit_raw_key(
+        &report,
+        &vlek,
+        "snp/vlek.der",
+        &test_trust(),
+        mid_2024(),
+        AuditOptions::default(),
+    );
+    assert_passes(&r, "snp.report-signature", None);
+    let fact = r.facts["snp.vlek.csp_id"].as_str().unwrap();
+    assert!(fact.starts_with("CN=evil"), "{fact:?}");
+    assert!(!fact.chars().any(char::is_control), "{fact:?}");
+    let sig = one(&r, "snp.report-signature", None);
+    assert!(
+        !sig.summary.chars().any(char::is_control),
+        "{:?}",
+        sig.summary
+    );
+    // Signed by a test ASK, not an ASVK: the chain says so.
+    assert_fails(&r, "amd.chain", None, "not signed by any trusted ASVK");
 }
