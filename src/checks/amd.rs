@@ -458,7 +458,7 @@ impl Analysis<'_> {
             (Some(p), Some(q)) => CheckResult::fail(
                 ID,
                 TITLE,
-                format!("the bundle's cert_chain is the {q} chain, the VCEK is {p}'s"),
+                format!("the bundle's cert_chain is the {q} chain, the {} is {p}'s", self.kind),
             ),
             (Some(p), None) => {
                 let tr = self.roots.iter().find(|r| r.product == p);
@@ -492,7 +492,7 @@ impl Analysis<'_> {
             (None, _) => CheckResult::fail(
                 ID,
                 TITLE,
-                "the VCEK's product line is undetermined: cannot tell which pinned roots the cert_chain must equal",
+                format!("the {}'s product line is undetermined: cannot tell which pinned roots the cert_chain must equal", self.kind),
             ),
         };
         base(r.actual(actual))

@@ -432,3 +432,50 @@ fn csp_id_with_control_characters_is_shown_with_them_made_visible() {
     // Signed by a test ASK, not an ASVK: the chain says so.
     assert_fails(&r, "amd.chain", None, "not signed by any trusted ASVK");
 }
+
+/// The AWS report with a KDS VLEK `cert_chain` (ASVK, ARK) in the bundle.
+fn aws_with_cert_chain(chain: &[u8]) -> Report {
+    let b = bundle(
+        &[
+            ("snp/report.bin", REPORT.to_vec()),
+            ("snp/vlek.der", VLEK.to_vec()),
+            ("amd/cert_chain.pem", chain.to_vec()),
+        ],
+        "snp-only",
+        mid_2025(),
+    );
+    audit(
+        &b,
+        &Protocol::load("snp-only").unwrap(),
+        &TrustSet::production(),
+        &AuditOptions {
+            scope: Scope::Attestation,
+            ..Default::default()
+        },
+        OffsetDateTime::UNIX_EPOCH,
+    )
+}
+
+#[test]
+fn kds_vlek_cert_chain_in_the_bundle_must_be_the_pinned_milan_asvk_and_ark() {
+    let chains = root().join("fixtures/field/amd-vlek-chains");
+    let milan = std::fs::read(chains.join("ask_ark_milan_vlek.pem")).unwrap();
+    let r = aws_with_cert_chain(&milan);
+    assert_passes(&r, "amd.root-pinned", None);
+    let genoa = std::fs::read(chains.join("ask_ark_genoa_vlek.pem")).unwrap();
+    let r = aws_with_cert_chain(&genoa);
+    assert_fails(
+        &r,
+        "amd.root-pinned",
+        None,
+        "the bundle's cert_chain is the Genoa chain, the VLEK is Milan's",
+    );
+    // The copy beside the AWS report is the same KDS chain.
+    let beside =
+        std::fs::read(root().join("fixtures/field/snp-aws-milan-v3-vlek/ask_ark_milan_vlek.pem"))
+            .unwrap();
+    assert_eq!(
+        beside, milan,
+        "the two copies of the Milan VLEK chain agree"
+    );
+}
