@@ -1262,6 +1262,33 @@ mod tests {
     }
 
     #[test]
+    fn real_aws_vlek_extensions_report_fields_and_signature() {
+        let vlek = include_bytes!("../../fixtures/field/snp-aws-milan-v3-vlek/vlek.der");
+        let report = include_bytes!("../../fixtures/field/snp-aws-milan-v3-vlek/report.bin");
+        let d = AttestationDocument::from_raw(report, vlek).unwrap();
+        let c = parse_cert(&d.vcek_der, "VLEK").unwrap();
+        let x = VcekExtensions::parse(&c).unwrap();
+        assert_eq!(x.csp_id.as_deref(), Some("CN=cc-us-east-2.amazonaws.com"));
+        assert_eq!(x.product_name.as_deref(), Some("Milan"));
+        assert_eq!(x.hwid, None);
+        let f = ReportFields::parse(&d.report);
+        assert_eq!(f.signing_key(), SigningKey::Vlek);
+        assert_eq!(EndorsementKey::claimed_by(&f), EndorsementKey::Vlek);
+        assert_eq!(
+            x.tcb(Product::Milan).unwrap(),
+            Tcb::decode(f.reported_tcb, Product::Milan)
+        );
+        assert_ne!(f.current_tcb, f.committed_tcb);
+        assert_ne!(f.committed_tcb, f.reported_tcb);
+        verify_report(&d.report, &vcek_public_key(&c).unwrap()).unwrap();
+        assert_eq!(
+            EndorsementKey::Vlek.product_from_issuer("SEV-VLEK-Milan"),
+            Some(Product::Milan)
+        );
+        assert_eq!(EndorsementKey::Vlek.product_from_issuer("SEV-Milan"), None);
+    }
+
+    #[test]
     fn product_lines_from_cpuid_and_names() {
         assert_eq!(Product::from_cpuid(0x19, 0x01), Some(Product::Milan));
         assert_eq!(Product::from_cpuid(0x19, 0x11), Some(Product::Genoa));
