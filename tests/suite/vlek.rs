@@ -479,3 +479,25 @@ fn kds_vlek_cert_chain_in_the_bundle_must_be_the_pinned_milan_asvk_and_ark() {
         "the two copies of the Milan VLEK chain agree"
     );
 }
+
+#[test]
+fn aws_provisional_firmware_warns_when_the_protocol_permits_it_and_says_the_protocol_did() {
+    let protocol = snp_only_with(|s| s["permit_provisional_firmware"] = json!(true));
+    let b = bundle(
+        &[
+            ("snp/report.bin", REPORT.to_vec()),
+            ("snp/vlek.der", VLEK.to_vec()),
+        ],
+        &protocol.id,
+        mid_2025(),
+    );
+    let r = run(&b, &protocol, &TrustSet::production());
+    let p = one(&r, "snp.provisional-firmware", None);
+    assert_eq!(p.status, Status::Warn, "{p:#?}");
+    assert!(
+        p.summary.contains("permitted by protocol snp-only"),
+        "{}",
+        p.summary
+    );
+    assert_eq!(p.details["permitted_by"], json!("protocol"));
+}
