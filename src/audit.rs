@@ -26,17 +26,25 @@ pub fn attestation_of(bundle: &Bundle) -> Result<AttestationDocument, String> {
             .map_err(|e| format!("{}: {e}", layout::ATTESTATION));
     }
     if let Some(report) = bundle.member(layout::SNP_REPORT) {
-        let vcek = bundle
-            .members_under(layout::SNP_VCEK)
-            .first()
-            .and_then(|p| bundle.member(p))
-            .ok_or_else(|| {
-                format!(
-                    "{} has no VCEK beside it ({}.der|.pem)",
-                    layout::SNP_REPORT,
-                    layout::SNP_VCEK
-                )
-            })?;
+        // The report's key: a VCEK or a VLEK, exactly one (two keys would
+        // be two interpretations of one bundle).
+        let mut keys = bundle.members_under(layout::SNP_VCEK);
+        keys.extend(bundle.members_under(layout::SNP_VLEK));
+        if keys.len() > 1 {
+            return Err(format!(
+                "{} has several keys beside it ({}): expected exactly one VCEK or VLEK",
+                layout::SNP_REPORT,
+                keys.join(", ")
+            ));
+        }
+        let vcek = keys.first().and_then(|p| bundle.member(p)).ok_or_else(|| {
+            format!(
+                "{} has no VCEK or VLEK beside it ({}.der|.pem or {}.der|.pem)",
+                layout::SNP_REPORT,
+                layout::SNP_VCEK,
+                layout::SNP_VLEK
+            )
+        })?;
         return AttestationDocument::from_raw(report, vcek)
             .map_err(|e| format!("{}: {e}", layout::SNP_REPORT));
     }

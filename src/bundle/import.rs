@@ -49,15 +49,24 @@ pub fn import_into(
         (Some(r), Some(v)) => {
             let report = read(r)?;
             let vcek = read(v)?;
-            AttestationDocument::from_raw(&report, &vcek)
+            let doc = AttestationDocument::from_raw(&report, &vcek)
                 .map_err(|e| BundleError::Evidence(format!("{}: {e}", r.display())))?;
             let ext = if vcek.starts_with(b"-----BEGIN") {
                 "pem"
             } else {
                 "der"
             };
+            // The key is recorded under the name of the kind the report's
+            // SIGNING_KEY claims (`snp/vlek.*` for a VLEK-signed report);
+            // the audit checks that the certificate is that kind.
+            let name = match crate::evidence::amd::EndorsementKey::claimed_by(
+                &crate::evidence::amd::ReportFields::parse(&doc.report),
+            ) {
+                crate::evidence::amd::EndorsementKey::Vcek => "vcek",
+                crate::evidence::amd::EndorsementKey::Vlek => "vlek",
+            };
             b.add("snp/report.bin", report, Source::file(at))?;
-            b.add(&format!("snp/vcek.{ext}"), vcek, Source::file(at))?;
+            b.add(&format!("snp/{name}.{ext}"), vcek, Source::file(at))?;
         }
         (None, None) => {}
         _ => {

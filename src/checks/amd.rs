@@ -5,12 +5,14 @@
 use time::OffsetDateTime;
 
 use super::{CheckResult, Context};
-use crate::evidence::amd::{self, Crl, Product, ProductFinding, ReportFields, Roots, Tcb};
+use crate::evidence::amd::{
+    self, Crl, EndorsementKey, Product, ProductFinding, ReportFields, Roots, Tcb,
+};
 use crate::evidence::attestation::AttestationDocument;
 use crate::evidence::layout;
 use crate::util::{fmt_time, sha256_hex, short_hex};
 
-const SPEC_CHAIN: &str = "AMD VCEK/KDS spec 57230 (ARK self-signed, ASK signed by ARK, VCEK signed by ASK, RSASSA-PSS); RFC 4055 §3.1 (PSS parameters); RFC 5280 §4.1.2.4–5, §4.2.1.3, §4.2.1.9";
+const SPEC_CHAIN: &str = "AMD VCEK/KDS spec 57230 (ARK self-signed, ASK signed by ARK, VCEK signed by ASK; for a VLEK: ASVK signed by ARK, VLEK signed by ASVK; RSASSA-PSS); RFC 4055 §3.1 (PSS parameters); RFC 5280 §4.1.2.4–5, §4.2.1.3, §4.2.1.9";
 
 const IDS: [(&str, &str); 5] = [
     ("amd.chain", "VCEK ← ASK ← ARK"),
@@ -35,6 +37,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
     };
     let (roots, trust_problems) = amd::trusted_roots(ctx.trust);
     let fields = ReportFields::parse(&doc.report);
+    let kind = EndorsementKey::claimed_by(&fields);
     let finding = ProductFinding::gather(&fields, &doc.vcek_der, &roots);
     let a = Analysis {
         ctx,
@@ -44,6 +47,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         trust_problems,
         finding,
         vcek_path: super::snp::vcek_member(ctx, doc),
+        kind,
     };
     vec![
         a.chain(),
@@ -62,6 +66,8 @@ struct Analysis<'a> {
     trust_problems: Vec<String>,
     finding: ProductFinding,
     vcek_path: String,
+    /// What the report claims signed it (SIGNING_KEY): VCEK or VLEK.
+    kind: EndorsementKey,
 }
 
 fn anchored(roots: &[Roots]) -> String {
@@ -86,11 +92,14 @@ fn check_validity(
     match amd::validity(c) {
         Ok((nb, na)) => {
             if at < nb || at > na {
+                // "expired" / "not yet valid" let the audit add the
+                // `--at` / `--observed-at` remedy (checks::add_time_remedy).
                 problems.push(format!(
-                    "{what} is not valid at {} (valid {} to {})",
+                    "{what} is not valid at {} (valid {} to {}): {}",
                     fmt_time(at),
                     fmt_time(nb),
-                    fmt_time(na)
+                    fmt_time(na),
+                    if at < nb { "not yet valid" } else { "expired" }
                 ));
             }
         }
@@ -139,10 +148,13 @@ impl Analysis<'_> {
 
     fn chain(&self) -> CheckResult {
         const ID: &str = "amd.chain";
-        const TITLE: &str = "VCEK ← ASK ← ARK";
+        let kind = self.kind;
+        let (k, sk) = (kind.name(), kind.signer_name());
+        let title = format!("{k} ← {sk} ← ARK");
+        let title = title.as_str();
         let at = self.ctx.eval_time;
-        let fail = |s: String| self.base(CheckResult::fail(ID, TITLE, s)).spec(SPEC_CHAIN);
-        let vcek = match amd::parse_cert(&self.doc.vcek_der, "the VCEK") {
+        let fail = |s: String| self.base(CheckResult::fail(ID, title, s)).spec(SPEC_CHAIN);
+        let vcek = match amd::parse_cert(&self.doc.vcek_der, &format!("the {k}")) {
             Ok(c) => c,
             Err(e) => return fail(e),
         };
@@ -150,28 +162,39 @@ impl Analysis<'_> {
         let product = match self.finding.by_signature.as_slice() {
             [p] => *p,
             [] => {
+                let anchors = self
+                    .roots
+                    .iter()
+                    .filter(|r| r.signer(kind).is_some())
+                    .map(|r| r.product.name())
+                    .collect::<Vec<_>>();
+                let anchors = if anchors.is_empty() {
+                    "none".to_string()
+                } else {
+                    anchors.join(", ")
+                };
                 let mut why = format!(
-                    "the VCEK (issuer {issuer}) is not signed by any trusted ASK (trust set anchors: {})",
-                    anchored(&self.roots)
+                    "the {k} (issuer {issuer}) is not signed by any trusted {sk} (trust set anchors: {anchors}){}",
+                    self.finding.other_kind_note()
                 );
-                // Say why the ASK the VCEK names (if trusted) does not verify it.
+                // Say why the intermediate the certificate names (if
+                // trusted) does not verify it.
                 let named = self
                     .finding
                     .by_issuer
-                    .and_then(|p| self.roots.iter().find(|r| r.product == p));
+                    .and_then(|p| self.roots.iter().find(|r| r.product == p))
+                    .and_then(|r| r.signer(kind).map(|(_, c)| (r.product, c)));
                 if let Err(e) = amd::check_pss_params(&vcek.signature_algorithm) {
-                    why.push_str(&format!("; VCEK signature: {e}"));
-                } else if let Some(r) = named {
-                    if let Err(e) = amd::verify_cert_signature(&self.doc.vcek_der, &r.ask) {
-                        why.push_str(&format!("; by the trusted {} ASK: {e}", r.product));
+                    why.push_str(&format!("; {k} signature: {e}"));
+                } else if let Some((p, c)) = named {
+                    if let Err(e) = amd::verify_cert_signature(&self.doc.vcek_der, c) {
+                        why.push_str(&format!("; by the trusted {p} {sk}: {e}"));
                     }
                 }
                 let mut r = fail(why)
-                    .expected(format!(
-                        "a VCEK signed by one of: {}",
-                        anchored(&self.roots)
-                    ))
-                    .actual(format!("issuer {issuer}"));
+                    .expected(format!("a {k} signed by the {sk} of one of: {anchors}"))
+                    .actual(format!("issuer {issuer}"))
+                    .detail("signing_key_claimed", k);
                 if !self.trust_problems.is_empty() {
                     r = r.detail("trust_problems", self.trust_problems.clone());
                 }
@@ -179,13 +202,16 @@ impl Analysis<'_> {
             }
             many => {
                 return fail(format!(
-                    "the VCEK verifies under several trusted ASKs ({}): the trust set is ambiguous",
+                    "the {k} verifies under several trusted {sk}s ({}): the trust set is ambiguous",
                     many.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
                 ))
             }
         };
         let Some(r) = self.roots.iter().find(|r| r.product == product) else {
             return fail(format!("no trusted roots for {product}"));
+        };
+        let Some((mid_der, mid)) = r.signer(kind) else {
+            return fail(format!("the trust set has no {product} {sk}"));
         };
         let mut problems = Vec::new();
         // ARK: self-signed root.
@@ -204,82 +230,98 @@ impl Analysis<'_> {
         }
         check_ca(&r.ark, "ARK", &mut problems);
         check_validity(&r.ark, "ARK", at, &mut problems);
-        // ASK, signed by the ARK.
-        if r.ask.tbs_certificate.issuer != r.ark.tbs_certificate.subject {
+        // ASK (or ASVK), signed by the ARK.
+        if mid.tbs_certificate.issuer != r.ark.tbs_certificate.subject {
             problems.push(format!(
-                "ASK issuer {} is not the ARK subject",
-                cn(&r.ask.tbs_certificate.issuer)
+                "{sk} issuer {} is not the ARK subject",
+                cn(&mid.tbs_certificate.issuer)
             ));
         }
-        if let Err(e) = amd::verify_cert_signature(&r.ask_der, &r.ark) {
-            problems.push(format!("ASK signature by the ARK: {e}"));
+        if let Err(e) = amd::verify_cert_signature(mid_der, &r.ark) {
+            problems.push(format!("{sk} signature by the ARK: {e}"));
         }
-        if cn(&r.ask.tbs_certificate.subject) != product.ask_cn() {
+        if cn(&mid.tbs_certificate.subject) != kind.signer_cn(product) {
             problems.push(format!(
-                "ASK CN {}, expected {}",
-                cn(&r.ask.tbs_certificate.subject),
-                product.ask_cn()
+                "{sk} CN {}, expected {}",
+                cn(&mid.tbs_certificate.subject),
+                kind.signer_cn(product)
             ));
         }
-        check_ca(&r.ask, "ASK", &mut problems);
-        check_validity(&r.ask, "ASK", at, &mut problems);
-        // VCEK, signed by the ASK (already verified to find the product,
-        // repeated here so the parameters are reported).
-        if let Err(e) = amd::verify_cert_signature(&self.doc.vcek_der, &r.ask) {
-            problems.push(format!("VCEK signature by the ASK: {e}"));
+        check_ca(mid, sk, &mut problems);
+        check_validity(mid, sk, at, &mut problems);
+        // VCEK/VLEK, signed by the intermediate (already verified to find
+        // the product, repeated here so the parameters are reported).
+        if let Err(e) = amd::verify_cert_signature(&self.doc.vcek_der, mid) {
+            problems.push(format!("{k} signature by the {sk}: {e}"));
         }
-        if vcek.tbs_certificate.issuer != r.ask.tbs_certificate.subject {
+        if vcek.tbs_certificate.issuer != mid.tbs_certificate.subject {
             problems.push(format!(
-                "VCEK issuer {issuer} is not the ASK subject {}",
-                product.ask_cn()
+                "{k} issuer {issuer} is not the {sk} subject {}",
+                kind.signer_cn(product)
             ));
         }
-        if cn(&vcek.tbs_certificate.subject) != "SEV-VCEK" {
+        if cn(&vcek.tbs_certificate.subject) != kind.subject_cn() {
             problems.push(format!(
-                "VCEK subject CN {}, expected SEV-VCEK",
-                cn(&vcek.tbs_certificate.subject)
+                "{k} subject CN {}, expected {}",
+                cn(&vcek.tbs_certificate.subject),
+                kind.subject_cn()
             ));
         }
         if vcek.tbs_certificate.version != x509_cert::Version::V3 {
-            problems.push("VCEK is not an X.509 v3 certificate".into());
+            problems.push(format!("{k} is not an X.509 v3 certificate"));
         }
         match amd::basic_constraints(&vcek) {
-            Ok(Some((true, _))) => problems.push("VCEK BasicConstraints says it is a CA".into()),
-            Err(e) => problems.push(format!("VCEK: {e}")),
+            Ok(Some((true, _))) => problems.push(format!("{k} BasicConstraints says it is a CA")),
+            Err(e) => problems.push(format!("{k}: {e}")),
             _ => {}
         }
         if let Err(e) = amd::vcek_public_key(&vcek) {
             problems.push(e);
         }
-        check_validity(&vcek, "VCEK", at, &mut problems);
+        check_validity(&vcek, k, at, &mut problems);
         let (vnb, vna) = amd::validity(&vcek).unwrap_or((at, at));
         let res = if problems.is_empty() {
             CheckResult::pass(
                 ID,
-                TITLE,
-                format!("VCEK ← ASK ← ARK ({product}), valid at {}", fmt_time(at)),
+                title,
+                format!("{k} ← {sk} ← ARK ({product}), valid at {}", fmt_time(at)),
             )
         } else {
-            CheckResult::fail(ID, TITLE, format!("{product} chain: {}", problems[0]))
+            CheckResult::fail(ID, title, format!("{product} chain: {}", problems[0]))
                 .detail("problems", problems.clone())
         };
         let mut res = self
             .base(res)
             .spec(SPEC_CHAIN)
             .expected(format!(
-                "ARK-{0} (self-signed) → SEV-{0} → SEV-VCEK, RSASSA-PSS SHA-384/MGF1-SHA-384/salt 48, valid at {1}",
+                "ARK-{0} (self-signed) → {1} → {2}, RSASSA-PSS SHA-384/MGF1-SHA-384/salt 48, valid at {3}",
                 product.name(),
+                kind.signer_cn(product),
+                kind.subject_cn(),
                 fmt_time(at)
             ))
             .actual(format!(
-                "VCEK issuer {issuer}, valid {} to {}",
+                "{k} issuer {issuer}, valid {} to {}",
                 fmt_time(vnb),
                 fmt_time(vna)
             ))
             .detail("product", product.name())
+            .detail("signing_key", k)
             .detail("ark_sha256", sha256_hex(&r.ark_der))
-            .detail("ask_sha256", sha256_hex(&r.ask_der))
-            .detail("vcek_sha256", sha256_hex(&self.doc.vcek_der))
+            .detail(
+                match kind {
+                    EndorsementKey::Vcek => "ask_sha256",
+                    EndorsementKey::Vlek => "asvk_sha256",
+                },
+                sha256_hex(mid_der),
+            )
+            .detail(
+                match kind {
+                    EndorsementKey::Vcek => "vcek_sha256",
+                    EndorsementKey::Vlek => "vlek_sha256",
+                },
+                sha256_hex(&self.doc.vcek_der),
+            )
             .detail("vcek_not_before", fmt_time(vnb))
             .detail("vcek_not_after", fmt_time(vna));
         if !self.ctx.trust.production {
@@ -291,7 +333,7 @@ impl Analysis<'_> {
     fn product(&self) -> CheckResult {
         const ID: &str = "amd.product";
         const TITLE: &str = "Product line";
-        let spec = "AMD VCEK/KDS spec 57230 (VCEK issuer SEV-<product>, productName extension 1.3.6.1.4.1.3704.1.2); AMD SEV-SNP ABI spec 56860 (CPUID_FAM_ID/CPUID_MOD_ID, report version 3+)";
+        let spec = "AMD VCEK/KDS spec 57230 (VCEK issuer SEV-<product>, VLEK issuer SEV-VLEK-<product>, productName extension 1.3.6.1.4.1.3704.1.2); AMD SEV-SNP ABI spec 56860 (CPUID_FAM_ID/CPUID_MOD_ID, report version 3+)";
         let f = &self.finding;
         let sources = {
             let mut v = Vec::new();
@@ -302,17 +344,19 @@ impl Analysis<'_> {
                 });
             }
             v.push(format!(
-                "VCEK issuer {}",
+                "{} issuer {}",
+                self.kind,
                 f.issuer_cn.as_deref().unwrap_or("(none)")
             ));
             v.push(format!(
                 "productName {}",
                 f.product_name.as_deref().unwrap_or("(absent)")
             ));
+            let (k, sk) = (self.kind.name(), self.kind.signer_name());
             v.push(match f.by_signature.as_slice() {
-                [] => "no trusted ASK signs the VCEK".to_string(),
+                [] => format!("no trusted {sk} signs the {k}{}", f.other_kind_note()),
                 s => format!(
-                    "signed by the {} ASK",
+                    "signed by the {} {sk}",
                     s.iter().map(|p| p.name()).collect::<Vec<_>>().join("/")
                 ),
             });
@@ -388,15 +432,20 @@ impl Analysis<'_> {
                 ),
             ));
         };
+        // For a VLEK the chain is KDS's `/vlek/v1/{product}/cert_chain`
+        // (ASVK then ARK): compared with the trust set's ASVK.
+        let kind = self.kind;
+        let mid_of = |r: &Roots| r.signer(kind).map(|(d, _)| d.to_vec());
         let which = |ask: &[u8], ark: &[u8]| {
             self.roots
                 .iter()
-                .find(|r| r.ask_der == ask && r.ark_der == ark)
+                .find(|r| mid_of(r).as_deref() == Some(ask) && r.ark_der == ark)
                 .map(|r| r.product)
         };
         let found = which(ask, ark);
         let actual = format!(
-            "ASK {} / ARK {}",
+            "{} {} / ARK {}",
+            kind.signer_name(),
             short_hex(&sha256_hex(ask)),
             short_hex(&sha256_hex(ark))
         );
@@ -409,13 +458,13 @@ impl Analysis<'_> {
             (Some(p), Some(q)) => CheckResult::fail(
                 ID,
                 TITLE,
-                format!("the bundle's cert_chain is the {q} chain, the VCEK is {p}'s"),
+                format!("the bundle's cert_chain is the {q} chain, the {} is {p}'s", self.kind),
             ),
             (Some(p), None) => {
                 let tr = self.roots.iter().find(|r| r.product == p);
                 let mut diff = Vec::new();
-                if tr.is_some_and(|t| t.ask_der != *ask) {
-                    diff.push("ASK");
+                if tr.is_some_and(|t| mid_of(t).as_deref() != Some(ask.as_slice())) {
+                    diff.push(kind.signer_name());
                 }
                 if tr.is_some_and(|t| t.ark_der != *ark) {
                     diff.push("ARK");
@@ -431,8 +480,9 @@ impl Analysis<'_> {
                 .expected(
                     tr.map(|t| {
                         format!(
-                            "ASK {} / ARK {}",
-                            short_hex(&sha256_hex(&t.ask_der)),
+                            "{} {} / ARK {}",
+                            kind.signer_name(),
+                            short_hex(&sha256_hex(&mid_of(t).unwrap_or_default())),
                             short_hex(&sha256_hex(&t.ark_der))
                         )
                     })
@@ -442,7 +492,7 @@ impl Analysis<'_> {
             (None, _) => CheckResult::fail(
                 ID,
                 TITLE,
-                "the VCEK's product line is undetermined: cannot tell which pinned roots the cert_chain must equal",
+                format!("the {}'s product line is undetermined: cannot tell which pinned roots the cert_chain must equal", self.kind),
             ),
         };
         base(r.actual(actual))
@@ -458,7 +508,9 @@ impl Analysis<'_> {
         let pname = product.map(|p| p.name()).unwrap_or("AMD");
         let Some(der) = self.ctx.member(path) else {
             let msg = format!(
-                "no AMD KDS CRL in the bundle: revocation of the {pname} ASK and VCEK was not checked"
+                "no AMD KDS CRL in the bundle: revocation of the {pname} {} and {} was not checked",
+                self.kind.signer_name(),
+                self.kind
             );
             let r = if require {
                 CheckResult::fail(
@@ -506,18 +558,24 @@ impl Analysis<'_> {
             )),
             _ => {}
         }
-        let ask_serial = roots.ask.tbs_certificate.serial_number.as_bytes().to_vec();
-        if crl.is_revoked(&ask_serial) {
-            problems.push(format!(
-                "the {p} ASK (serial {}) is revoked",
-                hex::encode(&ask_serial)
-            ));
+        // For a VLEK the intermediate is the ASVK (KDS serves its CRL at
+        // `/vlek/v1/{product}/crl`, also signed by the ARK).
+        let sk = self.kind.signer_name();
+        if let Some((_, mid)) = roots.signer(self.kind) {
+            let mid_serial = mid.tbs_certificate.serial_number.as_bytes().to_vec();
+            if crl.is_revoked(&mid_serial) {
+                problems.push(format!(
+                    "the {p} {sk} (serial {}) is revoked",
+                    hex::encode(&mid_serial)
+                ));
+            }
         }
         if let Ok(v) = amd::parse_cert(&self.doc.vcek_der, "VCEK") {
             let s = v.tbs_certificate.serial_number.as_bytes().to_vec();
             if crl.is_revoked(&s) {
                 problems.push(format!(
-                    "the VCEK serial {} is listed as revoked",
+                    "the {} serial {} is listed as revoked",
+                    self.kind,
                     hex::encode(&s)
                 ));
             }
@@ -534,8 +592,9 @@ impl Analysis<'_> {
                 ID,
                 TITLE,
                 format!(
-                    "CRL signed by the {p} ARK, current at {} ({window}); ASK and VCEK not among its {} revoked serial(s)",
+                    "CRL signed by the {p} ARK, current at {} ({window}); {sk} and {} not among its {} revoked serial(s)",
                     fmt_time(at),
+                    self.kind,
                     crl.revoked.len()
                 ),
             )
@@ -552,12 +611,11 @@ impl Analysis<'_> {
             "AMD VCEK/KDS spec 57230 (GET /vcek/v1/{product}/{hwid}?blSPL&teeSPL&snpSPL&ucodeSPL)";
         let path = layout::KDS_VCEK;
         let Some(kds) = self.ctx.member(path) else {
-            return CheckResult::not_applicable(
-                ID,
-                TITLE,
-                "the bundle carries no KDS-fetched VCEK",
-            )
-            .spec(spec);
+            let why = match self.kind {
+                EndorsementKey::Vcek => "the bundle carries no KDS-fetched VCEK",
+                EndorsementKey::Vlek => "the report is VLEK-signed: AMD KDS serves no VLEK (the cloud provider loads it), so there is no KDS copy to compare",
+            };
+            return CheckResult::not_applicable(ID, TITLE, why).spec(spec);
         };
         let base = |r: CheckResult| {
             r.evidence(path)

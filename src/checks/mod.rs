@@ -192,6 +192,11 @@ pub struct AuditOptions {
     pub gpu_cert_time: Option<String>,
     /// `--no-redact`: show secrets from the evidence in the report.
     pub no_redact: bool,
+    /// `--allow-provisional-firmware-unsafe`: provisional firmware
+    /// (committed below current) is a warning instead of a failure, as if
+    /// the protocol set `permit_provisional_firmware`; the result says the
+    /// option did it.
+    pub allow_provisional_firmware_unsafe: bool,
 }
 
 /// The pinned collector key, as given to `audit --signer`.

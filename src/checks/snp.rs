@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use super::{CheckResult, Context};
 use crate::evidence::amd::{
-    self, FwVersion, Product, ProductFinding, ReportFields, SigningKey, Tcb, VcekExtensions,
+    self, EndorsementKey, FwVersion, Product, ProductFinding, ReportFields, SigningKey, Tcb,
+    VcekExtensions,
 };
 use crate::evidence::attestation::AttestationDocument;
 use crate::evidence::layout;
@@ -35,11 +36,12 @@ pub fn section(ctx: &Context) -> (SnpSection, bool) {
     ctx.protocol.sections.snp()
 }
 
-/// The bundle member holding the VCEK the document came with.
+/// The bundle member holding the VCEK (or VLEK) the document came with.
 pub fn vcek_member(ctx: &Context, doc: &AttestationDocument) -> String {
     if doc.source == layout::SNP_REPORT {
-        ctx.members_under(layout::SNP_VCEK)
-            .first()
+        let mut m = ctx.members_under(layout::SNP_VCEK);
+        m.extend(ctx.members_under(layout::SNP_VLEK));
+        m.first()
             .map(|s| s.to_string())
             .unwrap_or_else(|| layout::SNP_VCEK.to_string())
     } else {
@@ -78,6 +80,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         f: &f,
         product,
         vcek_path: vcek_member(ctx, doc),
+        kind: EndorsementKey::claimed_by(&f),
     };
     vec![
         a.signature(),
@@ -94,6 +97,8 @@ struct Analysis<'a> {
     f: &'a ReportFields,
     product: Option<Product>,
     vcek_path: String,
+    /// What the report claims signed it (SIGNING_KEY).
+    kind: EndorsementKey,
 }
 
 /// A TCB for display: decoded when the product is known, raw hex otherwise.
@@ -112,12 +117,14 @@ impl Analysis<'_> {
 
     fn signature(&self) -> CheckResult {
         const ID: &str = "snp.report-signature";
-        const TITLE: &str = "Report signed by the VCEK";
+        let k = self.kind.name();
+        let title = format!("Report signed by the {k}");
+        let title = title.as_str();
         let spec = format!(
             "{SPEC_REPORT}: SIGNATURE_ALGO 1 = ECDSA P-384 with SHA-384 over bytes 0x0–0x29F, R and S little-endian in 72-byte fields"
         );
         let fail = |s: String| {
-            self.base(CheckResult::fail(ID, TITLE, s))
+            self.base(CheckResult::fail(ID, title, s))
                 .spec(spec.clone())
         };
         if self.f.sig_algo != 1 {
@@ -128,23 +135,36 @@ impl Analysis<'_> {
             .expected("1")
             .actual(self.f.sig_algo.to_string());
         }
-        let key = match amd::parse_cert(&self.doc.vcek_der, "VCEK")
-            .and_then(|c| amd::vcek_public_key(&c))
-        {
+        let cert = match amd::parse_cert(&self.doc.vcek_der, k) {
+            Ok(c) => c,
+            Err(e) => return fail(format!("{k} unusable: {e}")),
+        };
+        // The certificate must be the kind the report names: a VLEK-signed
+        // claim with a VCEK (or the reverse) is refused before any key use.
+        let subject = amd::common_name(&cert.tbs_certificate.subject);
+        if subject.as_deref() != Some(self.kind.subject_cn()) {
+            return fail(format!(
+                "the report's SIGNING_KEY says {k}, but the certificate shipped with it has subject CN {}",
+                crate::util::visible(subject.as_deref().unwrap_or("(none)"))
+            ))
+            .expected(format!("a certificate with subject CN {}", self.kind.subject_cn()))
+            .actual(format!("subject CN {}", crate::util::visible(subject.as_deref().unwrap_or("(none)"))));
+        }
+        let key = match amd::vcek_public_key(&cert) {
             Ok(k) => k,
-            Err(e) => return fail(format!("VCEK unusable: {e}")),
+            Err(e) => return fail(format!("{k} unusable: {e}")),
         };
         if let Err(e) = amd::verify_report(&self.doc.report, &key) {
-            return fail(e);
+            return fail(e.replace("VCEK", k));
         }
         let f = self.f;
         let measurement = hex::encode(f.measurement);
         let mut r = self
             .base(CheckResult::pass(
                 ID,
-                TITLE,
+                title,
                 format!(
-                    "ECDSA P-384 signature verifies with the VCEK: report v{}, VMPL {}, policy {:#x}, reported TCB {}, firmware {}",
+                    "ECDSA P-384 signature verifies with the {k}: report v{}, VMPL {}, policy {:#x}, reported TCB {}, firmware {}",
                     f.version,
                     f.vmpl,
                     f.policy,
@@ -165,6 +185,18 @@ impl Analysis<'_> {
             .detail("measurement", measurement)
             .detail("report_data", hex::encode(f.report_data))
             .detail("chip_id", hex::encode(f.chip_id));
+        r = r.detail("fact:snp.signing_key", k);
+        if self.kind == EndorsementKey::Vlek {
+            // The cloud provider the VLEK was issued to, as AMD signed it
+            // into the certificate (shown, control characters made visible).
+            let csp = match VcekExtensions::parse(&cert).map(|x| x.csp_id) {
+                Ok(Some(csp)) => crate::util::visible(&csp).into_owned(),
+                Ok(None) => "(absent)".to_string(),
+                Err(e) => format!("(unreadable: {e})"),
+            };
+            r.summary.push_str(&format!("; VLEK CSP_ID {csp}"));
+            r = r.detail("fact:snp.vlek.csp_id", csp);
+        }
         if let Some(p) = self.product {
             r = r.detail(
                 "fact:snp.reported_tcb",
@@ -198,10 +230,7 @@ impl Analysis<'_> {
             ));
         }
         match f.signing_key() {
-            SigningKey::Vcek => {}
-            SigningKey::Vlek => problems.push(
-                "signed with a VLEK (SIGNING_KEY 1): VLEK-signed reports are not supported yet, only VCEK".into(),
-            ),
+            SigningKey::Vcek | SigningKey::Vlek => {}
             SigningKey::None => problems.push("SIGNING_KEY 7: the report is not signed".into()),
             SigningKey::Reserved(n) => {
                 problems.push(format!("SIGNING_KEY {n} is a reserved value"))
@@ -255,8 +284,8 @@ impl Analysis<'_> {
                 ID,
                 TITLE,
                 format!(
-                    "version {} ({layout} TCB layout), reserved fields zero, signed with the VCEK, policy {:#x} reserved bits valid",
-                    f.version, f.policy
+                    "version {} ({layout} TCB layout), reserved fields zero, signed with the {} (SIGNING_KEY), policy {:#x} reserved bits valid",
+                    f.version, self.kind, f.policy
                 ),
             ))
             .spec(spec)
@@ -273,24 +302,31 @@ impl Analysis<'_> {
 
     fn tcb(&self) -> CheckResult {
         const ID: &str = "snp.tcb";
-        const TITLE: &str = "TCB and chip id match the VCEK";
+        let vlek = self.kind == EndorsementKey::Vlek;
+        let k = self.kind.name();
+        let title = if vlek {
+            "TCB matches the VLEK (no chip id: VLEKs are not chip-bound)".to_string()
+        } else {
+            "TCB and chip id match the VCEK".to_string()
+        };
+        let title = title.as_str();
         let spec = format!(
-            "{SPEC_VCEK} (blSPL .3.1, teeSPL .3.2, snpSPL .3.3, ucodeSPL .3.8, fmcSPL .3.9 on Turin, hwID .4, productName .2) = REPORTED_TCB / CHIP_ID; VCEK TCB <= CURRENT_TCB (go-sev-guest validate)"
+            "{SPEC_VCEK} (blSPL .3.1, teeSPL .3.2, snpSPL .3.3, ucodeSPL .3.8, fmcSPL .3.9 on Turin, hwID .4, productName .2) = REPORTED_TCB / CHIP_ID; VCEK TCB <= CURRENT_TCB (go-sev-guest validate); a VLEK carries the same TCB extensions and no hwID"
         );
         let fail = |s: String| {
-            self.base(CheckResult::fail(ID, TITLE, s))
+            self.base(CheckResult::fail(ID, title, s))
                 .spec(spec.clone())
         };
         let Some(p) = self.product else {
             return fail("product line unknown: the TCB cannot be decoded".into());
         };
-        let cert = match amd::parse_cert(&self.doc.vcek_der, "VCEK") {
+        let cert = match amd::parse_cert(&self.doc.vcek_der, k) {
             Ok(c) => c,
             Err(e) => return fail(e),
         };
         let x = match VcekExtensions::parse(&cert) {
             Ok(x) => x,
-            Err(e) => return fail(format!("VCEK extensions: {e}")),
+            Err(e) => return fail(format!("{k} extensions: {e}")),
         };
         let f = self.f;
         let reported = Tcb::decode(f.reported_tcb, p);
@@ -306,19 +342,25 @@ impl Analysis<'_> {
         if let Some(t) = cert_tcb {
             if t != reported {
                 problems.push(format!(
-                    "REPORTED_TCB {reported} differs from the VCEK's TCB {t}"
+                    "REPORTED_TCB {reported} differs from the {k}'s TCB {t}"
                 ));
             }
             let lower = t.lower_components(&current);
             if !lower.is_empty() {
                 problems.push(format!(
-                    "the VCEK's TCB {t} exceeds CURRENT_TCB {current} ({})",
+                    "the {k}'s TCB {t} exceeds CURRENT_TCB {current} ({})",
                     lower.join(", ")
                 ));
             }
         }
         let n = p.hwid_len();
-        match &x.hwid {
+        // A VLEK is not chip-bound (AMD loads it into every machine of the
+        // cloud provider's fleet): there is no hwID to compare, and the
+        // report's CHIP_ID is not checked against anything. Said in the
+        // result, never implied.
+        let hwid = if vlek { &None } else { &x.hwid };
+        match hwid {
+            None if vlek => {}
             None => problems.push(format!("missing VCEK extension hwID ({})", amd::oid::HWID)),
             Some(h) if h.len() != n => problems.push(format!(
                 "VCEK hwID is {} bytes, expected {n} for {p}",
@@ -343,19 +385,43 @@ impl Analysis<'_> {
         }
         match &x.product_name {
             None => problems.push(format!(
-                "missing VCEK extension productName ({})",
+                "missing {k} extension productName ({})",
                 amd::oid::PRODUCT_NAME
             )),
             Some(name) if !p.matches_product_name(name) => {
-                problems.push(format!("VCEK productName {name:?} does not name {p}"))
+                problems.push(format!("{k} productName {name:?} does not name {p}"))
             }
             Some(_) => {}
         }
         let chip = short_hex(&hex::encode(&f.chip_id[..n]));
+        if vlek && problems.is_empty() {
+            let chip_note = if f.chip_id.iter().all(|b| *b == 0) {
+                "CHIP_ID is all zero".to_string()
+            } else {
+                format!("CHIP_ID {chip} is not checked")
+            };
+            return self
+                .base(CheckResult::pass(
+                    ID,
+                    title,
+                    format!(
+                        "REPORTED_TCB {reported} = VLEK extensions; productName {}; no hwID check: {chip_note}, and a VLEK is not chip-bound, so the report is tied to the cloud provider's fleet, not to one chip",
+                        crate::util::visible(&x.product_name.clone().unwrap_or_default())
+                    ),
+                ))
+                .spec(spec)
+                .expected(format!("VLEK TCB {reported} (no hwID: VLEKs are not chip-bound)"))
+                .actual(format!("REPORTED_TCB {reported}"))
+                .detail("hwid_check", "not performed: VLEK-signed report, CHIP_ID is not bound to the key")
+                .detail("current_tcb", current.to_json())
+                .detail("reported_tcb", reported.to_json())
+                .detail("committed_tcb", Tcb::decode(f.committed_tcb, p).to_json())
+                .detail("launch_tcb", Tcb::decode(f.launch_tcb, p).to_json());
+        }
         if problems.is_empty() {
             self.base(CheckResult::pass(
                 ID,
-                TITLE,
+                title,
                 format!(
                     "REPORTED_TCB {reported} = VCEK extensions; CHIP_ID {chip} = VCEK hwID; productName {}",
                     x.product_name.clone().unwrap_or_default()
@@ -565,7 +631,9 @@ impl Analysis<'_> {
         const ID: &str = "snp.provisional-firmware";
         const TITLE: &str = "Committed firmware";
         let spec = "AMD SEV-SNP ABI spec 56860, COMMITTED_TCB / COMMITTED version vs CURRENT; go-sev-guest validate (PermitProvisionalFirmware)";
-        let permit = section(self.ctx).0.permit_provisional_firmware;
+        let by_protocol = section(self.ctx).0.permit_provisional_firmware;
+        let by_option = self.ctx.options.allow_provisional_firmware_unsafe;
+        let permit = by_protocol || by_option;
         let f = self.f;
         let cur = tcb_text(f.current_tcb, self.product);
         let com = tcb_text(f.committed_tcb, self.product);
@@ -587,7 +655,19 @@ impl Analysis<'_> {
                 f.current, f.committed
             );
             if permit && lagging {
-                CheckResult::warn(ID, TITLE, format!("{what} (permitted by the protocol)"))
+                let who = if by_protocol {
+                    format!("permitted by protocol {}", self.ctx.protocol.id)
+                } else {
+                    "PERMITTED ONLY BY --allow-provisional-firmware-unsafe (the protocol does not permit it)".to_string()
+                };
+                CheckResult::warn(ID, TITLE, format!("{what} ({who})")).detail(
+                    "permitted_by",
+                    if by_protocol {
+                        "protocol"
+                    } else {
+                        "--allow-provisional-firmware-unsafe"
+                    },
+                )
             } else if lagging {
                 CheckResult::fail(
                     ID,
@@ -597,6 +677,14 @@ impl Analysis<'_> {
             } else {
                 CheckResult::fail(ID, TITLE, format!("{what}; committed is above current"))
             }
+        };
+        let r = if by_option {
+            r.detail(
+                "option",
+                "--allow-provisional-firmware-unsafe given: provisional firmware is not a failure in this audit",
+            )
+        } else {
+            r
         };
         self.base(r)
             .spec(spec)

@@ -59,6 +59,10 @@ pub struct AuditArgs {
     /// Show secrets from the evidence in reports (private use; recorded in the report).
     #[arg(long)]
     pub no_redact: bool,
+    /// Judge provisional SEV-SNP firmware (committed below current, a firmware update not yet
+    /// committed) as a warning instead of a failure, whatever the protocol says (recorded in the report).
+    #[arg(long)]
+    pub allow_provisional_firmware_unsafe: bool,
     /// Show every check with expected and actual values.
     #[arg(short, long)]
     pub verbose: bool,
@@ -120,6 +124,7 @@ pub fn options(a: &AuditArgs) -> anyhow::Result<AuditOptions> {
             })
             .transpose()?,
         no_redact: a.no_redact,
+        allow_provisional_firmware_unsafe: a.allow_provisional_firmware_unsafe,
     })
 }
 

@@ -228,8 +228,9 @@ pub struct CollectArgs {
     /// Offline import: a raw 1184-byte SNP report (snpguest report.bin), e.g. `--report report.bin`.
     #[arg(long, requires = "vcek")]
     pub report: Option<PathBuf>,
-    /// Offline import: the VCEK for --report (DER or PEM), e.g. `--vcek vcek.der`.
-    #[arg(long, requires = "report")]
+    /// Offline import: the VCEK or VLEK for --report (DER or PEM), e.g. `--vcek vcek.der`;
+    /// `--vlek vlek.der` is the same option (the report's SIGNING_KEY says which it must be).
+    #[arg(long, visible_alias = "vlek", requires = "report")]
     pub vcek: Option<PathBuf>,
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]

@@ -49,6 +49,9 @@ pub mod oid {
     pub const FMC_SPL: O = O::new_unwrap("1.3.6.1.4.1.3704.1.3.9");
     /// VCEK extension `hwID` (raw octets: 64 bytes, 8 on Turin).
     pub const HWID: O = O::new_unwrap("1.3.6.1.4.1.3704.1.4");
+    /// VLEK extension `CSP_ID`: the cloud provider the VLEK was issued to
+    /// (a string, e.g. `CN=cc-us-east-2.amazonaws.com`).
+    pub const CSP_ID: O = O::new_unwrap("1.3.6.1.4.1.3704.1.5");
     /// Prefix of all AMD VCEK extensions.
     pub const AMD_PREFIX: &str = "1.3.6.1.4.1.3704.1.";
     pub const RSASSA_PSS: O = O::new_unwrap("1.2.840.113549.1.1.10");
@@ -270,6 +273,81 @@ impl fmt::Display for Tcb {
 // ---------------------------------------------------------------------------
 // Report fields
 // ---------------------------------------------------------------------------
+
+/// The kind of key that endorses a report, and so the chain it must
+/// have: a VCEK (chip-bound, from AMD KDS) under the product's ASK, or a
+/// VLEK (loaded by a cloud provider, not chip-bound) under the product's
+/// ASVK. Both end at the same ARK (AMD VCEK/KDS spec 57230).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndorsementKey {
+    Vcek,
+    Vlek,
+}
+
+impl EndorsementKey {
+    /// What the report claims (`SIGNING_KEY` 1 = VLEK; anything else is
+    /// judged as a VCEK claim, and `snp.report-format` fails the others).
+    pub fn claimed_by(f: &ReportFields) -> EndorsementKey {
+        match f.signing_key() {
+            SigningKey::Vlek => EndorsementKey::Vlek,
+            _ => EndorsementKey::Vcek,
+        }
+    }
+
+    /// `VCEK` or `VLEK`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EndorsementKey::Vcek => "VCEK",
+            EndorsementKey::Vlek => "VLEK",
+        }
+    }
+
+    /// The intermediate that signs it: `ASK` or `ASVK`.
+    pub fn signer_name(self) -> &'static str {
+        match self {
+            EndorsementKey::Vcek => "ASK",
+            EndorsementKey::Vlek => "ASVK",
+        }
+    }
+
+    /// The certificate's subject CN (`SEV-VCEK`, `SEV-VLEK`).
+    pub fn subject_cn(self) -> &'static str {
+        match self {
+            EndorsementKey::Vcek => "SEV-VCEK",
+            EndorsementKey::Vlek => "SEV-VLEK",
+        }
+    }
+
+    /// The signer's CN, which is also the certificate's issuer
+    /// (`SEV-Milan`, `SEV-VLEK-Milan`).
+    pub fn signer_cn(self, p: Product) -> String {
+        match self {
+            EndorsementKey::Vcek => p.ask_cn(),
+            EndorsementKey::Vlek => format!("SEV-VLEK-{}", p.name()),
+        }
+    }
+
+    /// The product an issuer CN names, for this kind.
+    pub fn product_from_issuer(self, cn: &str) -> Option<Product> {
+        match self {
+            EndorsementKey::Vcek => Product::from_ask_cn(cn),
+            EndorsementKey::Vlek => cn.strip_prefix("SEV-VLEK-").and_then(Product::from_name),
+        }
+    }
+
+    pub fn other(self) -> EndorsementKey {
+        match self {
+            EndorsementKey::Vcek => EndorsementKey::Vlek,
+            EndorsementKey::Vlek => EndorsementKey::Vcek,
+        }
+    }
+}
+
+impl fmt::Display for EndorsementKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Who signed a report (`KEY_INFO.SIGNING_KEY`, bits 4:2 at 0x48).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -696,6 +774,20 @@ pub struct VcekExtensions {
     pub ucode_spl: Option<u8>,
     pub fmc_spl: Option<u8>,
     pub hwid: Option<Vec<u8>>,
+    /// VLEK `CSP_ID` as found (raw: make it visible before printing).
+    pub csp_id: Option<String>,
+}
+
+/// A CSP_ID value: AMD does not document its ASN.1 type, KDS-issued VLEKs
+/// use a string; the three string types a CA would use are accepted.
+fn csp_string(v: &[u8]) -> Result<String, der::Error> {
+    if let Ok(s) = der::asn1::Utf8StringRef::from_der(v) {
+        return Ok(s.as_str().to_string());
+    }
+    if let Ok(s) = der::asn1::Ia5StringRef::from_der(v) {
+        return Ok(s.as_str().to_string());
+    }
+    der::asn1::PrintableStringRef::from_der(v).map(|s| s.as_str().to_string())
 }
 
 impl VcekExtensions {
@@ -738,6 +830,10 @@ impl VcekExtensions {
                 x.fmc_spl = Some(spl("fmcSPL")?);
             } else if id == oid::HWID {
                 x.hwid = Some(v.to_vec());
+            } else if id == oid::CSP_ID {
+                x.csp_id = Some(csp_string(v).map_err(|_| {
+                    format!("CSP_ID ({id}) is not a UTF8String, IA5String or PrintableString")
+                })?);
             }
         }
         Ok(x)
@@ -925,6 +1021,19 @@ pub struct Roots {
     pub ask_der: Vec<u8>,
     pub ark: Certificate,
     pub ask: Certificate,
+    /// The ASVK (VLEK signer), when the trust set has one for the product.
+    pub asvk_der: Option<Vec<u8>>,
+    pub asvk: Option<Certificate>,
+}
+
+impl Roots {
+    /// The intermediate (DER, parsed) that signs `kind` for this product.
+    pub fn signer(&self, kind: EndorsementKey) -> Option<(&[u8], &Certificate)> {
+        match kind {
+            EndorsementKey::Vcek => Some((&self.ask_der, &self.ask)),
+            EndorsementKey::Vlek => self.asvk_der.as_deref().zip(self.asvk.as_ref()),
+        }
+    }
 }
 
 /// Parsed roots of every product the trust set anchors (unknown product
@@ -937,6 +1046,16 @@ pub fn trusted_roots(trust: &crate::trust::TrustSet) -> (Vec<Roots>, Vec<String>
             problems.push(format!("trust set names unknown AMD product {name:?}"));
             continue;
         };
+        let asvk = match &r.asvk {
+            None => None,
+            Some(d) => match parse_cert(d, &format!("trusted {name} ASVK")) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    problems.push(e);
+                    None
+                }
+            },
+        };
         match (
             parse_cert(&r.ark, &format!("trusted {name} ARK")),
             parse_cert(&r.ask, &format!("trusted {name} ASK")),
@@ -947,6 +1066,8 @@ pub fn trusted_roots(trust: &crate::trust::TrustSet) -> (Vec<Roots>, Vec<String>
                 ask_der: r.ask.clone(),
                 ark,
                 ask,
+                asvk_der: asvk.as_ref().and(r.asvk.clone()),
+                asvk,
             }),
             (Err(e), _) | (_, Err(e)) => problems.push(e),
         }
@@ -957,6 +1078,13 @@ pub fn trusted_roots(trust: &crate::trust::TrustSet) -> (Vec<Roots>, Vec<String>
 /// What the evidence says about the product line.
 #[derive(Debug, Clone, Default)]
 pub struct ProductFinding {
+    /// The key kind the report claims (SIGNING_KEY): which intermediate
+    /// (ASK or ASVK) `by_signature` tried.
+    pub kind: Option<EndorsementKey>,
+    /// Products whose intermediate of the *other* kind verifies the
+    /// certificate (only looked for when `by_signature` is empty): a VCEK
+    /// shipped with a report claiming a VLEK, or the reverse.
+    pub by_other_kind: Vec<Product>,
     /// From CPUID family/model (report version 3+).
     pub by_cpuid: Option<Result<Product, String>>,
     /// From the VCEK issuer common name (`SEV-Genoa`).
@@ -982,15 +1110,31 @@ impl ProductFinding {
                 format!("CPUID family {fam:#04x} model {model:#04x} is no known SEV-SNP product")
             }));
         }
+        let kind = EndorsementKey::claimed_by(fields);
+        f.kind = Some(kind);
         if let Ok(vcek) = parse_cert(vcek_der, "VCEK") {
             f.issuer_cn = common_name(&vcek.tbs_certificate.issuer);
-            f.by_issuer = f.issuer_cn.as_deref().and_then(Product::from_ask_cn);
+            f.by_issuer = f
+                .issuer_cn
+                .as_deref()
+                .and_then(|cn| kind.product_from_issuer(cn));
             f.product_name = VcekExtensions::parse(&vcek)
                 .ok()
                 .and_then(|x| x.product_name);
+            let signs = |k: EndorsementKey, r: &Roots| {
+                r.signer(k)
+                    .is_some_and(|(_, c)| verify_cert_signature(vcek_der, c).is_ok())
+            };
             for r in roots {
-                if verify_cert_signature(vcek_der, &r.ask).is_ok() {
+                if signs(kind, r) {
                     f.by_signature.push(r.product);
+                }
+            }
+            if f.by_signature.is_empty() {
+                for r in roots {
+                    if signs(kind.other(), r) {
+                        f.by_other_kind.push(r.product);
+                    }
                 }
             }
         }
@@ -999,9 +1143,17 @@ impl ProductFinding {
 
     /// The product every indication agrees on, or why there is none.
     pub fn decide(&self) -> Result<Product, String> {
+        let kind = self.kind.unwrap_or(EndorsementKey::Vcek);
         let signed = match self.by_signature.as_slice() {
             [p] => *p,
-            [] => return Err("no trusted ASK verifies the VCEK".into()),
+            [] => {
+                return Err(format!(
+                    "no trusted {} verifies the {}{}",
+                    kind.signer_name(),
+                    kind.name(),
+                    self.other_kind_note()
+                ))
+            }
             many => {
                 return Err(format!(
                     "the VCEK verifies under several trusted ASKs ({})",
@@ -1012,7 +1164,9 @@ impl ProductFinding {
         let mut problems = Vec::new();
         match &self.by_cpuid {
             Some(Ok(p)) if *p != signed => problems.push(format!(
-                "CPUID says {p}, the VCEK is signed by the {signed} ASK"
+                "CPUID says {p}, the {} is signed by the {signed} {}",
+                kind.name(),
+                kind.signer_name()
             )),
             Some(Err(e)) => problems.push(e.clone()),
             _ => {}
@@ -1020,9 +1174,10 @@ impl ProductFinding {
         match self.by_issuer {
             Some(p) if p == signed => {}
             _ => problems.push(format!(
-                "VCEK issuer CN {}, expected {}",
+                "{} issuer CN {}, expected {}",
+                kind.name(),
                 self.issuer_cn.as_deref().unwrap_or("(none)"),
-                signed.ask_cn()
+                kind.signer_cn(signed)
             )),
         }
         match &self.product_name {
@@ -1040,6 +1195,22 @@ impl ProductFinding {
         }
     }
 
+    /// `; it is signed by the Milan ASK: a VCEK` when the certificate
+    /// chains as the other kind than the report claims, else empty.
+    pub fn other_kind_note(&self) -> String {
+        let kind = self.kind.unwrap_or(EndorsementKey::Vcek);
+        match self.by_other_kind.as_slice() {
+            [] => String::new(),
+            ps => format!(
+                "; it is signed by the {} {}: a {}, while the report's SIGNING_KEY claims a {}",
+                ps.iter().map(|p| p.name()).collect::<Vec<_>>().join("/"),
+                kind.other().signer_name(),
+                kind.other().name(),
+                kind.name()
+            ),
+        }
+    }
+
     /// The product to decode TCB fields with: the decided one, else the
     /// best single indication (signature, CPUID, issuer), else `None`.
     pub fn best_guess(&self) -> Option<Product> {
@@ -1047,6 +1218,11 @@ impl ProductFinding {
             return Some(p);
         }
         if let [p] = self.by_signature.as_slice() {
+            return Some(*p);
+        }
+        // A certificate of the other kind than claimed still tells the
+        // TCB layout (the claim mismatch fails `amd.chain`).
+        if let [p] = self.by_other_kind.as_slice() {
             return Some(*p);
         }
         if let Some(Ok(p)) = &self.by_cpuid {
@@ -1083,6 +1259,33 @@ mod tests {
             common_name(&c.tbs_certificate.subject).as_deref(),
             Some("SEV-VCEK")
         );
+    }
+
+    #[test]
+    fn real_aws_vlek_extensions_report_fields_and_signature() {
+        let vlek = include_bytes!("../../fixtures/field/snp-aws-milan-v3-vlek/vlek.der");
+        let report = include_bytes!("../../fixtures/field/snp-aws-milan-v3-vlek/report.bin");
+        let d = AttestationDocument::from_raw(report, vlek).unwrap();
+        let c = parse_cert(&d.vcek_der, "VLEK").unwrap();
+        let x = VcekExtensions::parse(&c).unwrap();
+        assert_eq!(x.csp_id.as_deref(), Some("CN=cc-us-east-2.amazonaws.com"));
+        assert_eq!(x.product_name.as_deref(), Some("Milan"));
+        assert_eq!(x.hwid, None);
+        let f = ReportFields::parse(&d.report);
+        assert_eq!(f.signing_key(), SigningKey::Vlek);
+        assert_eq!(EndorsementKey::claimed_by(&f), EndorsementKey::Vlek);
+        assert_eq!(
+            x.tcb(Product::Milan).unwrap(),
+            Tcb::decode(f.reported_tcb, Product::Milan)
+        );
+        assert_ne!(f.current_tcb, f.committed_tcb);
+        assert_ne!(f.committed_tcb, f.reported_tcb);
+        verify_report(&d.report, &vcek_public_key(&c).unwrap()).unwrap();
+        assert_eq!(
+            EndorsementKey::Vlek.product_from_issuer("SEV-VLEK-Milan"),
+            Some(Product::Milan)
+        );
+        assert_eq!(EndorsementKey::Vlek.product_from_issuer("SEV-Milan"), None);
     }
 
     #[test]

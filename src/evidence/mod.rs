@@ -20,6 +20,9 @@ pub mod layout {
     pub const SNP_REPORT: &str = "evidence/snp/report.bin";
     /// The VCEK that came with a raw report (DER or PEM).
     pub const SNP_VCEK: &str = "evidence/snp/vcek";
+    /// The VLEK that came with a raw VLEK-signed report (DER or PEM); a
+    /// bundle holds a VCEK or a VLEK beside the report, never both.
+    pub const SNP_VLEK: &str = "evidence/snp/vlek";
     /// AMD KDS `cert_chain` (PEM, ASK then ARK).
     pub const KDS_CERT_CHAIN: &str = "evidence/amd/cert_chain.pem";
     /// AMD KDS CRL (DER).

@@ -34,6 +34,11 @@ pub struct AmdRoots {
     pub ark: Vec<u8>,
     /// ASK certificate DER.
     pub ask: Vec<u8>,
+    /// ASVK certificate DER ("SEV-VLEK-<product>"): the intermediate that
+    /// signs VLEKs, the keys a cloud provider's guests sign reports with
+    /// (AMD KDS `/vlek/v1/{product}/cert_chain`). `None`: VLEK-signed
+    /// reports of this product cannot chain to this trust set.
+    pub asvk: Option<Vec<u8>>,
 }
 
 /// A named, versioned set of trust anchors.
@@ -116,12 +121,23 @@ impl TrustSet {
     pub fn production() -> TrustSet {
         use der::Encode;
         let mut amd = BTreeMap::new();
-        let pair = |ark: sev::certs::snp::Certificate, ask: sev::certs::snp::Certificate| {
+        // The ASVK chains are AMD KDS's `/vlek/v1/{product}/cert_chain`
+        // (ASVK then ARK), embedded as served; only the ASVK is taken from
+        // them, the ARK stays the `sev` crate's (a unit test checks they are
+        // the same certificate and that each ASVK verifies under it).
+        let pair = |ark: sev::certs::snp::Certificate,
+                    ask: sev::certs::snp::Certificate,
+                    vlek_chain: &[u8]| {
             let ark: x509_cert::Certificate = ark.into();
             let ask: x509_cert::Certificate = ask.into();
+            let asvk = pem_or_der_certs(vlek_chain)
+                .expect("embedded ASVK chain")
+                .into_iter()
+                .next();
             AmdRoots {
                 ark: ark.to_der().expect("builtin encodes"),
                 ask: ask.to_der().expect("builtin encodes"),
+                asvk,
             }
         };
         use sev::certs::snp::builtin::{genoa, milan, turin};
@@ -130,6 +146,7 @@ impl TrustSet {
             pair(
                 milan::ark().expect("builtin"),
                 milan::ask().expect("builtin"),
+                include_bytes!("anchors/amd-milan-vlek-chain.pem"),
             ),
         );
         amd.insert(
@@ -137,6 +154,7 @@ impl TrustSet {
             pair(
                 genoa::ark().expect("builtin"),
                 genoa::ask().expect("builtin"),
+                include_bytes!("anchors/amd-genoa-vlek-chain.pem"),
             ),
         );
         amd.insert(
@@ -144,6 +162,7 @@ impl TrustSet {
             pair(
                 turin::ark().expect("builtin"),
                 turin::ask().expect("builtin"),
+                include_bytes!("anchors/amd-turin-vlek-chain.pem"),
             ),
         );
         let key = pem_or_der_certs(include_bytes!("anchors/google-log-list-pubkey.pem"))
@@ -205,7 +224,16 @@ impl TrustSet {
                 .into_iter()
                 .next()
                 .ok_or_else(|| inv(format!("{product}: empty ASK")))?;
-            amd.insert(product.clone(), AmdRoots { ark, ask });
+            let asvk = match &r.asvk {
+                Some(p) => Some(
+                    certs(p)?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| inv(format!("{product}: empty ASVK")))?,
+                ),
+                None => None,
+            };
+            amd.insert(product.clone(), AmdRoots { ark, ask, asvk });
         }
         let mut ct_keys = Vec::new();
         for k in &f.ct.log_list_keys {
@@ -257,6 +285,13 @@ impl TrustSet {
                 name: cert_subject(&r.ask),
                 sha256: h(&r.ask),
             });
+            if let Some(asvk) = &r.asvk {
+                out.push(AnchorInfo {
+                    role: format!("amd.{pl}.asvk"),
+                    name: cert_subject(asvk),
+                    sha256: h(asvk),
+                });
+            }
         }
         for k in &self.ct_log_list_keys {
             out.push(AnchorInfo {
@@ -360,6 +395,9 @@ struct TrustFile {
 struct AmdFile {
     ark: String,
     ask: String,
+    /// The product's ASVK (VLEK signer), optional.
+    #[serde(default)]
+    asvk: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -412,6 +450,53 @@ mod tests {
             "f1d8b68e50210d8e73d9a3e97f571773c52d7f28c0b1a71beee81d8562e6fd85"
         );
         assert!(a.iter().any(|x| x.role == "amd.genoa.ark"));
+        // The ASVKs of AMD KDS `/vlek/v1/{product}/cert_chain`, pinned by
+        // DER sha256 (checked independently with openssl).
+        assert_eq!(
+            find("amd.milan.asvk"),
+            "c5e081f59b7efab1fe2f8b505e159704e72f29cab7ef7cf628a05a42439082f5"
+        );
+        assert_eq!(
+            find("amd.genoa.asvk"),
+            "197e610743a917d6b9bb982a5a9226ccc0a15b611be0619e626aca9151457372"
+        );
+        assert_eq!(
+            find("amd.turin.asvk"),
+            "104e10a8bd060a3c20a434261a57d0588fd65a88915b4f65b08bdecaf8df1a3c"
+        );
+    }
+
+    #[test]
+    fn each_embedded_asvk_verifies_under_its_products_ark_and_the_chain_ark_is_the_same() {
+        use crate::evidence::amd::{common_name, parse_cert, verify_cert_signature};
+        let t = TrustSet::production();
+        let chains: [(&str, &[u8]); 3] = [
+            ("Milan", include_bytes!("anchors/amd-milan-vlek-chain.pem")),
+            ("Genoa", include_bytes!("anchors/amd-genoa-vlek-chain.pem")),
+            ("Turin", include_bytes!("anchors/amd-turin-vlek-chain.pem")),
+        ];
+        for (p, chain) in chains {
+            let r = &t.amd[p];
+            let asvk = r.asvk.as_ref().unwrap();
+            let ark = parse_cert(&r.ark, "ARK").unwrap();
+            verify_cert_signature(asvk, &ark).unwrap();
+            let c = parse_cert(asvk, "ASVK").unwrap();
+            assert_eq!(
+                common_name(&c.tbs_certificate.subject).unwrap(),
+                format!("SEV-VLEK-{p}")
+            );
+            // KDS's chain ends with the very ARK the sev crate embeds.
+            let certs = pem_or_der_certs(chain).unwrap();
+            assert_eq!(certs.len(), 2);
+            assert_eq!(certs[1], r.ark, "{p} ARK differs");
+            // And no ASVK verifies under another product's ARK.
+            for (q, other) in &t.amd {
+                if q != p {
+                    let ark = parse_cert(&other.ark, "ARK").unwrap();
+                    assert!(verify_cert_signature(asvk, &ark).is_err(), "{p} under {q}");
+                }
+            }
+        }
     }
 
     #[test]

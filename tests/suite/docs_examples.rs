@@ -83,6 +83,11 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("bundle.zip", "fixtures/bundles/blyss-2024-01.zip"),
     ("report.bin", "fixtures/synthetic/test-genoa-report.bin"),
     ("vcek.der", "fixtures/synthetic/test-genoa-vcek.der"),
+    (
+        "aws-report.bin",
+        "fixtures/field/snp-aws-milan-v3-vlek/report.bin",
+    ),
+    ("vlek.der", "fixtures/field/snp-aws-milan-v3-vlek/vlek.der"),
     ("cert.der", "fixtures/ct/le-2024/lencr.org.der"),
     ("issuer.der", "fixtures/ct/le-2024/issuer-r3.der"),
     (

@@ -54,3 +54,4 @@ mod snp_synthetic;
 mod tamper_campaign;
 mod terminal_safety;
 mod tls_chain_real;
+mod vlek;

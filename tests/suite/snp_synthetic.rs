@@ -735,13 +735,21 @@ fn format_rejects_non_zero_reserved_ranges() {
 }
 
 #[test]
-fn format_rejects_vlek_and_unsigned_reports() {
+fn vlek_claim_with_a_vcek_fails_chain_and_signature_and_unsigned_reports_fail_format() {
+    // SIGNING_KEY 1 (VLEK) is a valid format; a VCEK shipped with it is not.
     let r = genoa(|r| put_u32(r, offsets::KEY_INFO, 1 << 2));
+    assert_passes(&r, "snp.report-format", None);
     assert_fails(
         &r,
-        "snp.report-format",
+        "amd.chain",
         None,
-        "VLEK-signed reports are not supported yet",
+        "it is signed by the Genoa ASK: a VCEK, while the report's SIGNING_KEY claims a VLEK",
+    );
+    assert_fails(
+        &r,
+        "snp.report-signature",
+        None,
+        "the report's SIGNING_KEY says VLEK",
     );
     let r = genoa(|r| put_u32(r, offsets::KEY_INFO, 7 << 2));
     assert_fails(&r, "snp.report-format", None, "SIGNING_KEY 7");
