@@ -428,7 +428,12 @@ fn validate(ctx: &Context, c: &Captured) -> Result<Valid, String> {
             c.rec.host, c.rec.server_name
         ));
     }
-    let v = validate_chain(ctx, &host, &c.chain, c.rec.chain.iter().map(|e| e.member.clone()))?;
+    let v = validate_chain(
+        ctx,
+        &host,
+        &c.chain,
+        c.rec.chain.iter().map(|e| e.member.clone()),
+    )?;
     // The connection that delivered the document (statement v2) presented
     // its own chain: it is judged by the same rule, so that none of its
     // bytes is recorded without being judged (its leaf is judged by
@@ -438,18 +443,20 @@ fn validate(ctx: &Context, c: &Captured) -> Result<Valid, String> {
         for m in &dc.chain {
             chain.push(
                 ctx.member(m)
-                    .ok_or_else(|| format!("the document connection's chain member {m} is missing"))?
+                    .ok_or_else(|| {
+                        format!("the document connection's chain member {m} is missing")
+                    })?
                     .to_vec(),
             );
         }
         if chain.is_empty() {
             return Err("the document connection records an empty chain".into());
         }
-        validate_chain(ctx, &host, &chain, dc.chain.iter().cloned()).map_err(|e| {
-            format!("the chain of the connection that delivered the document: {e}")
-        })?;
+        validate_chain(ctx, &host, &chain, dc.chain.iter().cloned())
+            .map_err(|e| format!("the chain of the connection that delivered the document: {e}"))?;
         let mut v = v;
-        v.summary.push_str("; the document's own connection presented a chain that validates too");
+        v.summary
+            .push_str("; the document's own connection presented a chain that validates too");
         v.members.extend(dc.chain.iter().cloned());
         return Ok(v);
     }
