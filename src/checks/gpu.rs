@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use super::{CheckResult, Context, Status};
 use crate::evidence::gpu::certs::{self, Chain, LeafUse};
 use crate::evidence::gpu::rim::{Rim, RimKind};
-use crate::evidence::gpu::{self, golden, GpuEvidence};
+use crate::evidence::gpu::{self, golden, nvidia, GpuEvidence};
 use crate::util::{fmt_time, short_hex};
 
 pub const SPDM_SIGNATURE: &str = "gpu.spdm-signature";
@@ -97,9 +97,14 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         Ok(p) => p,
         Err(e) => return all(Status::Fail, &format!("{policy_src}: {e}"), None),
     };
-    let doc = match ctx.doc {
-        Ok(d) => d,
-        Err(e) => {
+    // GPU evidence comes from the attestation document (Blyss shape) and/or
+    // from NVIDIA's interchange file imported beside it; the checks are the
+    // same for both.
+    let imported = ctx.member(&format!("evidence/{}", nvidia::MEMBER));
+    let doc = match (ctx.doc, imported) {
+        (Ok(d), _) => Some(d),
+        (Err(_), Some(_)) => None,
+        (Err(e), None) => {
             return all(
                 Status::Fail,
                 &format!(
@@ -109,14 +114,39 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             )
         }
     };
-    let src = doc.source.as_str();
-    let gpus = match &doc.gpu {
+    let src_owned = match (doc, imported) {
+        (Some(d), _) => d.source.clone(),
+        (None, _) => format!("evidence/{}", nvidia::MEMBER),
+    };
+    let src = src_owned.as_str();
+    let mut gpus = match doc.and_then(|d| d.gpu.as_ref()) {
         None => Vec::new(),
         Some(v) => match gpu::parse(v) {
             Ok(g) => g,
             Err(e) => return all(Status::Fail, &format!("{src}: {e}"), Some(src)),
         },
     };
+    if let Some(bytes) = imported {
+        let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
+        let rims: Vec<(String, String)> = ctx
+            .members_under(&rim_prefix)
+            .into_iter()
+            .map(|p| {
+                let text = ctx
+                    .member(p)
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                (p.to_string(), text)
+            })
+            .collect();
+        match nvidia::parse(bytes, &rims, gpus.len()) {
+            Ok(g) => gpus.extend(g),
+            Err(e) => {
+                let m = format!("evidence/{}", nvidia::MEMBER);
+                return all(Status::Fail, &format!("{m}: {e}"), Some(&m));
+            }
+        }
+    }
     if gpus.is_empty() {
         return match section.evidence {
             Presence::Required => all(
@@ -143,7 +173,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         policy_src,
         section: &section,
         src,
-        report_data: doc.report_data(),
+        report_data: doc.map(|d| d.report_data()).unwrap_or([0u8; 64]),
     };
     let mut out = Vec::new();
     let mut facts = Facts::default();
@@ -259,7 +289,7 @@ impl Env<'_> {
     fn result(&self, g: &GpuEvidence, id: &str, status: Status, summary: String) -> CheckResult {
         let mut r = CheckResult::new(id, title_of(id), status, summary)
             .subject(g.subject())
-            .evidence(self.src)
+            .evidence(g.member.as_deref().unwrap_or(self.src))
             .spec(spec_of(id));
         if let Some(i) = g.gpu_idx {
             r = r.detail("gpu_idx", i);
