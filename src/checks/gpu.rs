@@ -31,6 +31,10 @@ pub const VERSIONS: &str = "gpu.versions";
 pub const MEASUREMENTS: &str = "gpu.measurements";
 pub const RIM_SIGNATURE: &str = "gpu.rim-signature";
 pub const BINDING: &str = "gpu.binding";
+/// Only for evidence imported from NVIDIA's interchange file (the Blyss
+/// shape keeps its nonce comparison inside `gpu.spdm-signature`, so its
+/// reports do not change).
+pub const NONCE: &str = "gpu.nonce";
 
 /// Every check id with its title, in report order.
 pub const CHECKS: &[(&str, &str)] = &[
@@ -47,6 +51,7 @@ const SPEC_CHAIN: &str = "RFC 5280 §6 (path validation), pinned NVIDIA Device I
 const SPEC_RIM: &str = "W3C XMLDSig 1.1 (enveloped, C14N 1.1, ecdsa-sha384); TCG RIM IM / ISO 19770-2 SWID; pinned NVIDIA CoRIM signing Root CA";
 const SPEC_VERSIONS: &str = "NVIDIA nvtrust local_gpu_verifier (opaque DRIVER_VERSION/VBIOS_VERSION vs RIM colloquialVersion)";
 const SPEC_GOLDEN: &str = "NVIDIA nvtrust local_gpu_verifier (union of active RIM entries, index i ↔ SPDM block i+1, any alternative)";
+const SPEC_NONCE: &str = "DMTF DSP0274 SPDM 1.1 §10.11 (requester nonce inside the signed L1 transcript); NVIDIA NRAS evidence interchange (`nonce`)";
 const SPEC_BINDING: &str =
     "blyss-evidence: GPU evidence has no cryptographic link to SNP REPORT_DATA or the TLS session";
 
@@ -74,11 +79,15 @@ fn spec_of(id: &str) -> &'static str {
         RIM_SIGNATURE => SPEC_RIM,
         VERSIONS => SPEC_VERSIONS,
         MEASUREMENTS => SPEC_GOLDEN,
+        NONCE => SPEC_NONCE,
         _ => SPEC_BINDING,
     }
 }
 
 fn title_of(id: &str) -> &'static str {
+    if id == NONCE {
+        return "GPU answered the nonce the evidence file states";
+    }
     CHECKS
         .iter()
         .find(|(i, _)| *i == id)
@@ -396,6 +405,9 @@ impl Env<'_> {
 
         // SPDM signature.
         results.insert(0, spdm_result);
+        if g.member.is_some() {
+            results.insert(1, self.nonce(g, spdm_ok));
+        }
         let spdm_auth = spdm_ok && chain_ok;
 
         // RIMs.
@@ -600,6 +612,48 @@ impl Env<'_> {
             base(self.result(g, SPDM_SIGNATURE, Status::Pass, s))
                 .actual("signature valid; nonce matches".to_string()),
         )
+    }
+
+    /// `gpu.nonce`: the nonce inside the signed request equals the nonce
+    /// the interchange file says was asked. Passes only when the signature
+    /// over that request verified (otherwise the request nonce is just a
+    /// claim).
+    fn nonce(&self, g: &GpuEvidence, spdm_ok: bool) -> CheckResult {
+        let stated = match &g.nonce {
+            Ok(n) => hex::encode(n),
+            Err(e) => return self.result(g, NONCE, Status::Fail, e.clone()),
+        };
+        let signed = match &g.measurements {
+            Ok(m) => hex::encode(m.request.nonce),
+            Err(e) => {
+                return self.result(g, NONCE, Status::Fail, format!("SPDM report unusable: {e}"))
+            }
+        };
+        let (status, summary) = if signed != stated {
+            (
+                Status::Fail,
+                format!("the GPU answered nonce {signed}, not the nonce {stated} the file states"),
+            )
+        } else if !spdm_ok {
+            (
+                Status::Fail,
+                format!(
+                    "the request carries the stated nonce {}, but its signature did not verify ({SPDM_SIGNATURE})",
+                    short_hex(&stated)
+                ),
+            )
+        } else {
+            (
+                Status::Pass,
+                format!(
+                    "the signed request carries the stated nonce {}",
+                    short_hex(&stated)
+                ),
+            )
+        };
+        self.result(g, NONCE, status, summary)
+            .expected(format!("request nonce = file nonce {stated}"))
+            .actual(format!("signed request nonce {signed}"))
     }
 
     fn rim(&self, kind: RimKind, text: &Result<String, String>) -> RimOutcome {
@@ -876,7 +930,15 @@ impl Env<'_> {
             Err(e) => return fail(format!("SPDM report unusable: {e}")),
         };
         let (Some(dr), Some(vr)) = (&rims[0].rim, &rims[1].rim) else {
-            return fail("a RIM is unreadable (see gpu.rim-signature)".to_string());
+            let why: Vec<String> = rims
+                .iter()
+                .filter(|r| r.rim.is_none())
+                .flat_map(|r| r.problems.clone())
+                .collect();
+            return fail(format!(
+                "not compared: {} (see gpu.rim-signature)",
+                why.join("; ")
+            ));
         };
         let c = match golden::compare(&m.response.blocks, dr, vr) {
             Ok(c) => c,

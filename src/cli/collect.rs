@@ -231,6 +231,15 @@ pub struct CollectArgs {
     /// Offline import: the VCEK for --report (DER or PEM), e.g. `--vcek vcek.der`.
     #[arg(long, requires = "report")]
     pub vcek: Option<PathBuf>,
+    /// Offline import: NVIDIA GPU evidence in NVIDIA's interchange JSON (NRAS request body or
+    /// the SDK's serialized list), alone or beside --attestation/--report, e.g.
+    /// `--gpu-evidence nvidia-evidence.json`.
+    #[arg(long, value_name = "FILE.json")]
+    pub gpu_evidence: Option<PathBuf>,
+    /// Offline import: a driver or VBIOS RIM for --gpu-evidence (repeatable), e.g.
+    /// `--rim NV_GPU_DRIVER_GH100_550.90.07.xml`.
+    #[arg(long, value_name = "FILE", requires = "gpu_evidence")]
+    pub rim: Vec<PathBuf>,
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]
     pub target: Option<String>,
@@ -284,7 +293,10 @@ fn signing_key(path: Option<&PathBuf>) -> anyhow::Result<p384::ecdsa::SigningKey
 }
 
 pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
-    let offline = a.attestation.is_some() || a.from_dir.is_some() || a.report.is_some();
+    let offline = a.attestation.is_some()
+        || a.from_dir.is_some()
+        || a.report.is_some()
+        || a.gpu_evidence.is_some();
     if offline {
         if a.url.is_some() {
             bail!("give either a URL (online collection) or import files, not both");
@@ -310,6 +322,8 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
                 vcek: a.vcek.as_deref(),
                 from_dir: a.from_dir.as_deref(),
                 firmware: a.net.firmware.iter().map(std::path::Path::new).collect(),
+                gpu_evidence: a.gpu_evidence.as_deref(),
+                rims: a.rim.iter().map(PathBuf::as_path).collect(),
             },
             at,
         )?;
