@@ -129,7 +129,11 @@ pub fn import_into(
             .map_err(|e| BundleError::Evidence(format!("{}: {e}", g.display())))?;
         b.add(nvidia::MEMBER, bytes, Source::file(at))?;
         for (name, text) in rims {
-            b.add(&format!("{}{name}", nvidia::RIM_DIR), text, Source::file(at))?;
+            b.add(
+                &format!("{}{name}", nvidia::RIM_DIR),
+                text,
+                Source::file(at),
+            )?;
         }
     }
     for f in &req.firmware {

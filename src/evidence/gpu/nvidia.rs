@@ -70,14 +70,18 @@ fn pem_chain(pem: &[u8], name: &str) -> Result<Vec<Vec<u8>>, String> {
     let mut rest = text;
     while let Some(i) = rest.find(END) {
         let block = &rest[..i + END.len()];
-        out.push(certs::pem_to_der(block).map_err(|e| format!("field `{name}`[{}]: {e}", out.len()))?);
+        out.push(
+            certs::pem_to_der(block).map_err(|e| format!("field `{name}`[{}]: {e}", out.len()))?,
+        );
         rest = &rest[i + END.len()..];
         if out.len() > 16 {
             return Err(format!("field `{name}` holds more than 16 certificates"));
         }
     }
     if !rest.trim().is_empty() {
-        return Err(format!("field `{name}` has text after its last certificate"));
+        return Err(format!(
+            "field `{name}` has text after its last certificate"
+        ));
     }
     if out.is_empty() {
         return Err(format!("field `{name}` holds no certificate"));
@@ -97,7 +101,11 @@ fn check_arch(v: Option<&Value>, name: &str) -> Result<(), String> {
 
 /// Picks the one RIM whose version equals `version` (ASCII case-insensitive
 /// for VBIOS versions, as NVIDIA prints them in either case).
-fn pick(rims: &[(String, String, Result<Rim, String>)], kind: RimKind, version: &str) -> Result<String, String> {
+fn pick(
+    rims: &[(String, String, Result<Rim, String>)],
+    kind: RimKind,
+    version: &str,
+) -> Result<String, String> {
     let hits: Vec<&(String, String, Result<Rim, String>)> = rims
         .iter()
         .filter(|(_, _, r)| match r {
@@ -128,7 +136,10 @@ fn pick(rims: &[(String, String, Result<Rim, String>)], kind: RimKind, version: 
         many => Err(format!(
             "{} {name} RIMs for version {version} were supplied ({}); give exactly one",
             many.len(),
-            many.iter().map(|h| h.0.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|h| h.0.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }
@@ -142,9 +153,13 @@ pub fn parse(
     first_position: usize,
 ) -> Result<Vec<GpuEvidence>, String> {
     if bytes.len() > MAX_FILE {
-        return Err(format!("{MEMBER} is {} bytes, over its {MAX_FILE}-byte cap", bytes.len()));
+        return Err(format!(
+            "{MEMBER} is {} bytes, over its {MAX_FILE}-byte cap",
+            bytes.len()
+        ));
     }
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("{MEMBER} is not JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("{MEMBER} is not JSON: {e}"))?;
     // (entry object, its nonce value, field prefix)
     let mut entries: Vec<(&Map<String, Value>, Option<&Value>, String)> = Vec::new();
     match &v {
@@ -161,8 +176,13 @@ pub fn parse(
                 .ok_or("field `evidence_list` is missing or not an array")?;
             for (i, e) in list.iter().enumerate() {
                 let p = format!("evidence_list[{i}]");
-                let eo = e.as_object().ok_or_else(|| format!("field `{p}` is not an object"))?;
-                if let Some(k) = eo.keys().find(|k| !["evidence", "certificate"].contains(&k.as_str())) {
+                let eo = e
+                    .as_object()
+                    .ok_or_else(|| format!("field `{p}` is not an object"))?;
+                if let Some(k) = eo
+                    .keys()
+                    .find(|k| !["evidence", "certificate"].contains(&k.as_str()))
+                {
                     return Err(format!("field `{p}.{k}` is not expected here"));
                 }
                 entries.push((eo, o.get("nonce"), p));
@@ -171,7 +191,9 @@ pub fn parse(
         Value::Array(list) => {
             for (i, e) in list.iter().enumerate() {
                 let p = format!("[{i}]");
-                let eo = e.as_object().ok_or_else(|| format!("field `{p}` is not an object"))?;
+                let eo = e
+                    .as_object()
+                    .ok_or_else(|| format!("field `{p}` is not an object"))?;
                 check_arch(eo.get("arch"), &format!("{p}.arch"))?;
                 entries.push((eo, eo.get("nonce"), p));
             }
@@ -179,10 +201,16 @@ pub fn parse(
         _ => return Err(format!("{MEMBER} is neither an object nor a list")),
     }
     if entries.is_empty() || entries.len() > MAX_GPUS {
-        return Err(format!("{MEMBER} lists {} GPUs (1 to {MAX_GPUS} accepted)", entries.len()));
+        return Err(format!(
+            "{MEMBER} lists {} GPUs (1 to {MAX_GPUS} accepted)",
+            entries.len()
+        ));
     }
     if rims.len() > MAX_RIMS {
-        return Err(format!("{} RIMs supplied, more than {MAX_RIMS}", rims.len()));
+        return Err(format!(
+            "{} RIMs supplied, more than {MAX_RIMS}",
+            rims.len()
+        ));
     }
     let parsed: Vec<(String, String, Result<Rim, String>)> = rims
         .iter()
@@ -200,20 +228,30 @@ pub fn parse(
         .enumerate()
         .map(|(i, (eo, n, p))| {
             let path = format!("{MEMBER} {p}");
-            let nonce_name = if p.starts_with('[') { format!("{p}.nonce") } else { "nonce".into() };
+            let nonce_name = if p.starts_with('[') {
+                format!("{p}.nonce")
+            } else {
+                "nonce".into()
+            };
             let measurements = b64(eo.get("evidence"), &format!("{p}.evidence"), MAX_REPORT)
                 .and_then(|b| spdm::Measurements::from_bytes(&b))
                 .map_err(|e| format!("{p}.evidence: {e}"));
-            let cert_chain = b64(eo.get("certificate"), &format!("{p}.certificate"), 64 * 1024)
-                .and_then(|b| pem_chain(&b, &format!("{p}.certificate")));
+            let cert_chain = b64(
+                eo.get("certificate"),
+                &format!("{p}.certificate"),
+                64 * 1024,
+            )
+            .and_then(|b| pem_chain(&b, &format!("{p}.certificate")));
             let (driver_rim, vbios_rim) = match &measurements {
                 Ok(m) => (
                     m.driver_version()
                         .and_then(|v| pick(&parsed, RimKind::Driver, &v)),
-                    m.vbios_version().and_then(|v| pick(&parsed, RimKind::Vbios, &v)),
+                    m.vbios_version()
+                        .and_then(|v| pick(&parsed, RimKind::Vbios, &v)),
                 ),
                 Err(_) => {
-                    let e = "no RIM chosen: the SPDM report (which names the versions) is unusable".to_string();
+                    let e = "no RIM chosen: the SPDM report (which names the versions) is unusable"
+                        .to_string();
                     (Err(e.clone()), Err(e))
                 }
             };

@@ -335,9 +335,13 @@ impl Measurements {
         struct Cur<'a>(&'a [u8], usize);
         impl<'a> Cur<'a> {
             fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-                let end = self.1.checked_add(n).filter(|e| *e <= self.0.len()).ok_or_else(|| {
-                    format!("truncated at byte {} reading {what} ({n} bytes)", self.1)
-                })?;
+                let end = self
+                    .1
+                    .checked_add(n)
+                    .filter(|e| *e <= self.0.len())
+                    .ok_or_else(|| {
+                        format!("truncated at byte {} reading {what} ({n} bytes)", self.1)
+                    })?;
                 let s = &self.0[self.1..end];
                 self.1 = end;
                 Ok(s)
@@ -432,10 +436,7 @@ impl Measurements {
         }
         let sig = c.take(SIGNATURE_LEN, "signature")?;
         if c.1 != b.len() {
-            return Err(format!(
-                "{} bytes follow the signature",
-                b.len() - c.1
-            ));
+            return Err(format!("{} bytes follow the signature", b.len() - c.1));
         }
         let mut signature = [0u8; SIGNATURE_LEN];
         signature.copy_from_slice(sig);
