@@ -35,6 +35,8 @@ pub const BINDING: &str = "gpu.binding";
 /// shape keeps its nonce comparison inside `gpu.spdm-signature`, so its
 /// reports do not change).
 pub const NONCE: &str = "gpu.nonce";
+/// Only for imported evidence, like [`NONCE`].
+pub const FWID: &str = "gpu.fwid";
 
 /// Every check id with its title, in report order.
 pub const CHECKS: &[(&str, &str)] = &[
@@ -52,6 +54,7 @@ const SPEC_RIM: &str = "W3C XMLDSig 1.1 (enveloped, C14N 1.1, ecdsa-sha384); TCG
 const SPEC_VERSIONS: &str = "NVIDIA nvtrust local_gpu_verifier (opaque DRIVER_VERSION/VBIOS_VERSION vs RIM colloquialVersion)";
 const SPEC_GOLDEN: &str = "NVIDIA nvtrust local_gpu_verifier (union of active RIM entries, index i ↔ SPDM block i+1, any alternative)";
 const SPEC_NONCE: &str = "DMTF DSP0274 SPDM 1.1 §10.11 (requester nonce inside the signed L1 transcript); NVIDIA NRAS evidence interchange (`nonce`)";
+const SPEC_FWID: &str = "TCG DICE Attestation Architecture (FWID, extension 2.23.133.5.4.1); NVIDIA opaque field OPAQUE_FIELD_ID_FWID (20)";
 const SPEC_BINDING: &str =
     "blyss-evidence: GPU evidence has no cryptographic link to SNP REPORT_DATA or the TLS session";
 
@@ -80,6 +83,7 @@ fn spec_of(id: &str) -> &'static str {
         VERSIONS => SPEC_VERSIONS,
         MEASUREMENTS => SPEC_GOLDEN,
         NONCE => SPEC_NONCE,
+        FWID => SPEC_FWID,
         _ => SPEC_BINDING,
     }
 }
@@ -87,6 +91,9 @@ fn spec_of(id: &str) -> &'static str {
 fn title_of(id: &str) -> &'static str {
     if id == NONCE {
         return "GPU answered the nonce the evidence file states";
+    }
+    if id == FWID {
+        return "GPU firmware id in the report equals the leaf certificate's";
     }
     CHECKS
         .iter()
@@ -409,6 +416,13 @@ impl Env<'_> {
             results.insert(1, self.nonce(g, spdm_ok));
         }
         let spdm_auth = spdm_ok && chain_ok;
+        if g.member.is_some() {
+            let at = results
+                .iter()
+                .position(|r| r.id == DEVICE_CHAIN)
+                .map_or(results.len(), |i| i + 1);
+            results.insert(at, self.fwid(g, &chain, spdm_auth));
+        }
 
         // RIMs.
         results.push(self.rim_result(g, &rims));
@@ -654,6 +668,77 @@ impl Env<'_> {
         self.result(g, NONCE, status, summary)
             .expected(format!("request nonce = file nonce {stated}"))
             .actual(format!("signed request nonce {signed}"))
+    }
+
+    /// `gpu.fwid`: where the signed opaque data carries an FWID, it must be
+    /// one of the FWIDs of the device leaf's DICE extension. Passes only
+    /// when both sides are authenticated (signature and chain verified).
+    fn fwid(&self, g: &GpuEvidence, chain: &Result<Chain, String>, auth: bool) -> CheckResult {
+        let fail = |s: String| self.result(g, FWID, Status::Fail, s);
+        let m = match &g.measurements {
+            Ok(m) => m,
+            Err(e) => return fail(format!("SPDM report unusable: {e}")),
+        };
+        let Some(fwid) = m.fwid() else {
+            return self.result(
+                g,
+                FWID,
+                Status::NotApplicable,
+                "the report's opaque data has no FWID field (drivers before 550 do not send one)"
+                    .to_string(),
+            );
+        };
+        let leaf = match chain {
+            Ok(c) => c.leaf().clone(),
+            Err(e) => return fail(format!("no verified leaf certificate: {e}")),
+        };
+        let certs_fwids = match leaf.dice_fwids() {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return fail(format!(
+                    "the report carries FWID {} but the leaf certificate has no DICE extension {}",
+                    hex::encode(fwid),
+                    certs::DICE_TCB_INFO
+                ))
+            }
+            Err(e) => return fail(e),
+        };
+        let listed: Vec<String> = certs_fwids.iter().map(|(_, d)| hex::encode(d)).collect();
+        let r = if !certs_fwids.iter().any(|(_, d)| d.as_slice() == fwid) {
+            fail(format!(
+                "the report's FWID {} is not the leaf certificate's ({})",
+                hex::encode(fwid),
+                if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            ))
+        } else if !auth {
+            fail(format!(
+                "FWIDs agree ({}), but the report or the chain did not verify ({SPDM_SIGNATURE}, {DEVICE_CHAIN})",
+                short_hex(&hex::encode(fwid))
+            ))
+        } else {
+            self.result(
+                g,
+                FWID,
+                Status::Pass,
+                format!(
+                    "the signed FWID {} equals the leaf certificate's DICE FWID",
+                    short_hex(&hex::encode(fwid))
+                ),
+            )
+        };
+        r.expected(format!(
+            "opaque FWID = a FWID of the leaf's extension {}",
+            certs::DICE_TCB_INFO
+        ))
+        .actual(format!(
+            "report {}; certificate {}",
+            hex::encode(fwid),
+            listed.join(", ")
+        ))
     }
 
     fn rim(&self, kind: RimKind, text: &Result<String, String>) -> RimOutcome {

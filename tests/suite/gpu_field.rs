@@ -157,6 +157,17 @@ fn h100_2025_signature_chain_nonce_and_21_plus_12_measurements_verify() {
     assert_eq!((drv, active.len() - drv), (21, 12));
     assert!(summary(&r, "gpu.versions").contains("550.90.07"));
     assert_eq!(
+        st(&r, "gpu.fwid"),
+        Status::Pass,
+        "{}",
+        summary(&r, "gpu.fwid")
+    );
+    assert!(result(&r, "gpu.fwid", "gpu0")
+        .actual
+        .as_deref()
+        .unwrap()
+        .starts_with("report f5c384ae"));
+    assert_eq!(
         result(&r, "gpu.spdm-signature", "gpu0").evidence,
         vec!["evidence/gpu/nvidia-evidence.json".to_string()]
     );
@@ -169,6 +180,9 @@ fn h100_2023_sample_matches_33_of_33_with_the_test_vbios_rim() {
         assert_eq!(st(&r, id), Status::Pass, "{id}: {}", summary(&r, id));
     }
     assert!(summary(&r, "gpu.measurements").starts_with("33/33"));
+    // Driver 545 sends no FWID: nothing to compare, said so.
+    assert_eq!(st(&r, "gpu.fwid"), Status::NotApplicable);
+    assert!(summary(&r, "gpu.fwid").contains("no FWID field"));
 }
 
 #[test]
@@ -388,4 +402,24 @@ fn collect_refuses_a_gpu_evidence_file_no_gpu_can_be_read_from() {
         .unwrap();
     assert!(!st.status.success());
     assert!(!out.exists(), "no bundle is written");
+}
+
+#[test]
+fn report_fwid_that_is_not_the_leaf_certificates_fails_gpu_fwid() {
+    let mut v = evidence(C2025);
+    let mut b = spdm_bytes(&v);
+    let fwid = hex::decode("f5c384aebb579217a2c66b17ed0f28e6").unwrap();
+    let at = b
+        .windows(fwid.len())
+        .position(|w| w == fwid.as_slice())
+        .expect("FWID in the report");
+    b[at] ^= 0xff;
+    set_spdm_bytes(&mut v, &b);
+    let r = audit_gpu(&to_vec(&v), &[], AT_2025);
+    assert_eq!(st(&r, "gpu.fwid"), Status::Fail);
+    assert!(
+        summary(&r, "gpu.fwid").contains("is not the leaf certificate's"),
+        "{}",
+        summary(&r, "gpu.fwid")
+    );
 }

@@ -53,6 +53,7 @@ pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
 
 const DRIVER_VERSION: u16 = 3;
 const VBIOS_VERSION: u16 = 6;
+const FWID: u16 = 20;
 
 /// The GET_MEASUREMENTS request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -510,6 +511,11 @@ impl Measurements {
             .iter()
             .find(|f| f.id == id)
             .map(|f| f.data.as_slice())
+    }
+
+    /// `OPAQUE_FIELD_ID_FWID` (Hopper drivers from 550 on; absent before).
+    pub fn fwid(&self) -> Option<&[u8]> {
+        self.opaque(FWID)
     }
 
     /// Driver version from the opaque data (NUL-terminated ASCII).
