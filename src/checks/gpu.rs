@@ -189,7 +189,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         policy_src,
         section: &section,
         src,
-        report_data: doc.map(|d| d.report_data()).unwrap_or([0u8; 64]),
+        report_data: doc.map(|d| d.report_data()),
     };
     let mut out = Vec::new();
     let mut facts = Facts::default();
@@ -275,7 +275,8 @@ struct Env<'a> {
     policy_src: &'static str,
     section: &'a GpuSection,
     src: &'a str,
-    report_data: [u8; 64],
+    /// `None`: the bundle has no usable SNP report (GPU evidence only).
+    report_data: Option<[u8; 64]>,
 }
 
 /// What one GPU's checks established, for facts and the binding result.
@@ -1113,10 +1114,14 @@ impl Env<'_> {
         let device_id = o.device_id.as_deref();
         let dev = device_id.unwrap_or("(device id not verified)");
         let nonce = g.nonce.as_ref().ok();
-        let in_rd = nonce
-            .map(|n| self.report_data.windows(32).position(|w| w == n))
-            .unwrap_or(None);
+        let in_rd = match (nonce, &self.report_data) {
+            (Some(n), Some(rd)) => rd.windows(32).position(|w| w == n),
+            _ => None,
+        };
         let nonce_phrase = match (nonce, in_rd) {
+            _ if self.report_data.is_none() => {
+                "the bundle holds no usable SNP report to bind the GPU evidence to".to_string()
+            }
             (None, _) => "the document publishes no usable GPU nonce".to_string(),
             (Some(_), None) => "the GPU nonce appears nowhere in the SNP REPORT_DATA".to_string(),
             (Some(_), Some(off)) => format!(

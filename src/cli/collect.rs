@@ -27,6 +27,8 @@ Examples:
   # Offline import of a document saved long ago: declare when it was observed
   blyss-evidence collect --attestation attestation.json --observed-at 2024-01-15T00:00:00Z -o imported.zip
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
+  # NVIDIA GPU evidence (NVIDIA's interchange JSON) with its driver and VBIOS RIMs
+  blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --protocol snp-only -o gpu.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
 overall per-resource deadline, and the whole collection one --deadline (default 300 s);

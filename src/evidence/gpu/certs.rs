@@ -27,6 +27,9 @@ const EXT_SAN: &str = "2.5.29.17";
 /// Longest chain accepted (H100 device chains have 5, RIM chains 4).
 pub const MAX_CHAIN: usize = 16;
 /// NVIDIA's SAN otherName type carrying `NVIDIA:<chip>:<device id>`.
+/// One FWID: hash algorithm OID (dotted) and digest.
+pub type Fwid = (String, Vec<u8>);
+
 /// TCG DICE `tcg-dice-TcbInfo` extension, where Hopper leaves carry FWIDs.
 pub const DICE_TCB_INFO: &str = "2.23.133.5.4.1";
 pub const NVIDIA_SAN_OID: &str = "1.3.6.1.4.1.412.274.1";
@@ -112,11 +115,11 @@ impl CertInfo {
     /// TcbInfo's `[6] fwids`, so every such pair is collected from the
     /// extension's DER down to depth 4 instead of assuming one schema; the
     /// walk is bounded by the extension's length.
-    pub fn dice_fwids(&self) -> Result<Option<Vec<(String, Vec<u8>)>>, String> {
+    pub fn dice_fwids(&self) -> Result<Option<Vec<Fwid>>, String> {
         let Some(e) = self.ext(DICE_TCB_INFO) else {
             return Ok(None);
         };
-        fn walk(bytes: &[u8], depth: u8, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        fn walk(bytes: &[u8], depth: u8, out: &mut Vec<Fwid>) -> Result<(), String> {
             use der::Tagged;
             let mut r = der::SliceReader::new(bytes).map_err(|e| e.to_string())?;
             let mut items = Vec::new();
