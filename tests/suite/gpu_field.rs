@@ -423,3 +423,45 @@ fn report_fwid_that_is_not_the_leaf_certificates_fails_gpu_fwid() {
         summary(&r, "gpu.fwid")
     );
 }
+
+#[test]
+fn raw_spdm_parser_refuses_every_truncation_and_trailing_bytes_without_panicking() {
+    use blyss_evidence::evidence::gpu::spdm::Measurements;
+    let b = read(C2025, "attestation_report.bin");
+    let m = Measurements::from_bytes(&b).unwrap();
+    assert_eq!(m.response.blocks.len(), 64);
+    assert_eq!(m.driver_version().unwrap(), "550.90.07");
+    assert_eq!(m.vbios_version().unwrap(), "96.00.9F.00.01");
+    for n in 0..b.len() {
+        assert!(
+            Measurements::from_bytes(&b[..n]).is_err(),
+            "prefix of {n} bytes accepted"
+        );
+    }
+    let mut longer = b.clone();
+    longer.push(0);
+    assert!(Measurements::from_bytes(&longer)
+        .unwrap_err()
+        .contains("follow the signature"));
+}
+
+#[test]
+fn raw_spdm_parser_refuses_other_versions_and_layouts_it_would_not_rebuild() {
+    use blyss_evidence::evidence::gpu::spdm::Measurements;
+    let b = read(C2023, "attestation_report.hex");
+    let b = hex::decode(String::from_utf8(b).unwrap().trim()).unwrap();
+    assert!(Measurements::from_bytes(&b).is_ok());
+    // SPDM 1.2 signs a different transcript.
+    let mut v12 = b.clone();
+    v12[0] = 0x12;
+    assert!(Measurements::from_bytes(&v12)
+        .unwrap_err()
+        .contains("SPDM 1.1"));
+    // First block's index (request 37 bytes + response header 8): the
+    // signed bytes would differ from what the checks rebuild.
+    let mut idx = b.clone();
+    idx[37 + 8] = 9;
+    assert!(Measurements::from_bytes(&idx)
+        .unwrap_err()
+        .contains("layout"));
+}
