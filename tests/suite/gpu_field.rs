@@ -465,3 +465,24 @@ fn raw_spdm_parser_refuses_other_versions_and_layouts_it_would_not_rebuild() {
         .unwrap_err()
         .contains("layout"));
 }
+
+#[test]
+fn h100_2023_sample_judged_in_2026_fails_rim_signature_as_its_signers_expired() {
+    // Why `audit --at` exists for old evidence: the same files that verify
+    // at AT_2023 do not verify today.
+    let r = audit_case(C2023, &[DRV_2023, VBIOS_2023_TEST], "2026-01-01T00:00:00Z");
+    assert_eq!(st(&r, "gpu.spdm-signature"), Status::Pass);
+    assert_eq!(st(&r, "gpu.rim-signature"), Status::Fail);
+    assert_ne!(st(&r, "gpu.measurements"), Status::Pass);
+}
+
+#[test]
+fn unknown_top_level_key_in_the_nras_shape_fails_every_gpu_check() {
+    let mut v = evidence(C2025);
+    v["extra"] = true.into();
+    let r = audit_gpu(&to_vec(&v), &[], AT_2025);
+    let gpu: Vec<_> = r.checks.iter().filter(|c| c.family == "gpu").collect();
+    assert!(!gpu.is_empty());
+    assert!(gpu.iter().all(|c| c.status == Status::Fail), "{gpu:#?}");
+    assert!(gpu[0].summary.contains("`extra`"));
+}
