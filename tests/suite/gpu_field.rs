@@ -486,3 +486,47 @@ fn unknown_top_level_key_in_the_nras_shape_fails_every_gpu_check() {
     assert!(gpu.iter().all(|c| c.status == Status::Fail), "{gpu:#?}");
     assert!(gpu[0].summary.contains("`extra`"));
 }
+
+#[test]
+fn imported_gpu_beside_an_attestation_document_is_numbered_after_the_documents_gpus() {
+    let at = t(AT_2025);
+    let protocol = Protocol::load("snp-only").unwrap();
+    let mut b = BundleBuilder::new("file", &protocol.id, at);
+    b.add(
+        "attestation.json",
+        crate::common::gpu::DOC_2024.to_vec(),
+        Source::file(at),
+    )
+    .unwrap();
+    b.add(
+        "gpu/nvidia-evidence.json",
+        read(C2025, "nvidia-evidence.json"),
+        Source::file(at),
+    )
+    .unwrap();
+    let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
+    let zip = b.seal(at, &key).unwrap();
+    let bundle = Bundle::from_bytes(&zip, "both.zip").unwrap();
+    let opts = AuditOptions {
+        scope: Scope::Attestation,
+        at: Some(at),
+        ..AuditOptions::default()
+    };
+    let r = audit(&bundle, &protocol, &TrustSet::production(), &opts, at);
+    let doc_gpu = result(&r, "gpu.spdm-signature", "gpu0");
+    assert_eq!(
+        doc_gpu.evidence,
+        vec!["evidence/attestation.json".to_string()]
+    );
+    assert!(r
+        .checks
+        .iter()
+        .all(|c| !(c.id == "gpu.nonce" && c.subject.as_deref() == Some("gpu0"))));
+    let imported = result(&r, "gpu.spdm-signature", "gpu1");
+    assert_eq!(imported.status, Status::Pass, "{}", imported.summary);
+    assert_eq!(
+        imported.evidence,
+        vec!["evidence/gpu/nvidia-evidence.json".to_string()]
+    );
+    assert_eq!(result(&r, "gpu.nonce", "gpu1").status, Status::Pass);
+}
