@@ -41,7 +41,7 @@ seed bundle_open ../fixtures/bundles/*.zip
 seed bundle_container ../fixtures/bundles/*.zip
 seed attestation_doc ../fixtures/blyss/attestation-*.json
 seed protocol_file ../protocol/*.json ../fixtures/blyss/protocol-*.json
-seed gpu_evidence ../fixtures/blyss/attestation-*.json
+seed gpu_evidence ../fixtures/blyss/attestation-*.json ../fixtures/field/*/nvidia-evidence.json ../fixtures/field/*/attestation_report.bin
 seed ct_sct ../fixtures/ct/le-2024/*.der
 seed ct_sth ../fixtures/ct/google-log-list-2021/log_list.json ../fixtures/ct/le-2024/logs.json seeds/ct_sth/*
 seed ct_tiles seeds/ct_tiles/*

@@ -1,10 +1,24 @@
 //! GPU evidence: `gpu_attestation` JSON (SPDM rebuild, chains) and RIM XML
-//! (restricted parser, C14N, XMLDSig structure).
+//! (restricted parser, C14N, XMLDSig structure); NVIDIA's interchange JSON
+//! and raw SPDM bytes (`evidence::gpu::nvidia`, `Measurements::from_bytes`).
 #![no_main]
 use blyss_evidence::evidence::gpu;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(m) = gpu::spdm::Measurements::from_bytes(data) {
+        assert_eq!(m.signed_message(), data[..data.len() - gpu::spdm::SIGNATURE_LEN]);
+        let _ = m.fwid();
+    }
+    if let Ok(gpus) = gpu::nvidia::parse(data, &[], 0) {
+        for g in gpus {
+            if let Ok(c) = &g.cert_chain {
+                if let Ok(leaf) = gpu::certs::CertInfo::parse(&c[0]) {
+                    let _ = leaf.dice_fwids();
+                }
+            }
+        }
+    }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(rim) = gpu::rim::Rim::parse(gpu::rim::RimKind::Driver, text) {
             let _ = rim.verify_signature();

@@ -20,6 +20,35 @@ pub struct ImportRequest<'a> {
     /// (the audit checks it against the protocol's pinned sha256 and
     /// descriptor, and recomputes the measurement from it).
     pub firmware: Vec<&'a Path>,
+    /// NVIDIA's evidence interchange JSON, stored as received under
+    /// `evidence/gpu/nvidia-evidence.json` (see `evidence::gpu::nvidia`).
+    pub gpu_evidence: Option<&'a Path>,
+    /// Reference manifests for that evidence, each stored as
+    /// `evidence/gpu/rims/<file name>`.
+    pub rims: Vec<&'a Path>,
+}
+
+/// Reads at most `cap` bytes; a longer file is refused before it is
+/// parsed (or held in memory beyond the cap).
+fn read_capped(p: &Path, cap: usize) -> Result<Vec<u8>, BundleError> {
+    use std::io::Read;
+    let io = |e| BundleError::Io {
+        path: p.display().to_string(),
+        source: e,
+    };
+    let mut buf = Vec::new();
+    std::fs::File::open(p)
+        .map_err(io)?
+        .take(cap as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(io)?;
+    if buf.len() > cap {
+        return Err(BundleError::Evidence(format!(
+            "{}: larger than its {cap}-byte cap",
+            p.display()
+        )));
+    }
+    Ok(buf)
 }
 
 fn read(p: &Path) -> Result<Vec<u8>, BundleError> {
@@ -73,6 +102,47 @@ pub fn import_into(
             return Err(BundleError::Evidence(
                 "--report and --vcek go together".into(),
             ))
+        }
+    }
+    if req.gpu_evidence.is_none() && !req.rims.is_empty() {
+        return Err(BundleError::Evidence(
+            "--rim goes with --gpu-evidence".into(),
+        ));
+    }
+    if let Some(g) = req.gpu_evidence {
+        use crate::evidence::gpu::nvidia;
+        if req.rims.len() > nvidia::MAX_RIMS {
+            return Err(BundleError::Evidence(format!(
+                "{} RIMs given, more than {}",
+                req.rims.len(),
+                nvidia::MAX_RIMS
+            )));
+        }
+        let bytes = read_capped(g, nvidia::MAX_FILE)?;
+        let mut rims = Vec::new();
+        for r in &req.rims {
+            let name = r
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| BundleError::BadMemberPath(r.display().to_string()))?;
+            let text = read_capped(r, nvidia::MAX_RIM)?;
+            rims.push((name.to_string(), text));
+        }
+        // Refuse a file no GPU can be read from; per-GPU problems (a bad
+        // signature, a missing RIM) are the audit's to report.
+        let texts: Vec<(String, String)> = rims
+            .iter()
+            .map(|(n, t)| (n.clone(), String::from_utf8_lossy(t).into_owned()))
+            .collect();
+        nvidia::parse(&bytes, &texts, 0)
+            .map_err(|e| BundleError::Evidence(format!("{}: {e}", g.display())))?;
+        b.add(nvidia::MEMBER, bytes, Source::file(at))?;
+        for (name, text) in rims {
+            b.add(
+                &format!("{}{name}", nvidia::RIM_DIR),
+                text,
+                Source::file(at),
+            )?;
         }
     }
     for f in &req.firmware {

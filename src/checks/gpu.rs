@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use super::{CheckResult, Context, Status};
 use crate::evidence::gpu::certs::{self, Chain, LeafUse};
 use crate::evidence::gpu::rim::{Rim, RimKind};
-use crate::evidence::gpu::{self, golden, GpuEvidence};
+use crate::evidence::gpu::{self, golden, nvidia, GpuEvidence};
 use crate::util::{fmt_time, short_hex};
 
 pub const SPDM_SIGNATURE: &str = "gpu.spdm-signature";
@@ -31,6 +31,12 @@ pub const VERSIONS: &str = "gpu.versions";
 pub const MEASUREMENTS: &str = "gpu.measurements";
 pub const RIM_SIGNATURE: &str = "gpu.rim-signature";
 pub const BINDING: &str = "gpu.binding";
+/// Only for evidence imported from NVIDIA's interchange file (the Blyss
+/// shape keeps its nonce comparison inside `gpu.spdm-signature`, so its
+/// reports do not change).
+pub const NONCE: &str = "gpu.nonce";
+/// Only for imported evidence, like [`NONCE`].
+pub const FWID: &str = "gpu.fwid";
 
 /// Every check id with its title, in report order.
 pub const CHECKS: &[(&str, &str)] = &[
@@ -47,6 +53,8 @@ const SPEC_CHAIN: &str = "RFC 5280 §6 (path validation), pinned NVIDIA Device I
 const SPEC_RIM: &str = "W3C XMLDSig 1.1 (enveloped, C14N 1.1, ecdsa-sha384); TCG RIM IM / ISO 19770-2 SWID; pinned NVIDIA CoRIM signing Root CA";
 const SPEC_VERSIONS: &str = "NVIDIA nvtrust local_gpu_verifier (opaque DRIVER_VERSION/VBIOS_VERSION vs RIM colloquialVersion)";
 const SPEC_GOLDEN: &str = "NVIDIA nvtrust local_gpu_verifier (union of active RIM entries, index i ↔ SPDM block i+1, any alternative)";
+const SPEC_NONCE: &str = "DMTF DSP0274 SPDM 1.1 §10.11 (requester nonce inside the signed L1 transcript); NVIDIA NRAS evidence interchange (`nonce`)";
+const SPEC_FWID: &str = "TCG DICE Attestation Architecture (FWID, extension 2.23.133.5.4.1); NVIDIA opaque field OPAQUE_FIELD_ID_FWID (20)";
 const SPEC_BINDING: &str =
     "blyss-evidence: GPU evidence has no cryptographic link to SNP REPORT_DATA or the TLS session";
 
@@ -74,11 +82,19 @@ fn spec_of(id: &str) -> &'static str {
         RIM_SIGNATURE => SPEC_RIM,
         VERSIONS => SPEC_VERSIONS,
         MEASUREMENTS => SPEC_GOLDEN,
+        NONCE => SPEC_NONCE,
+        FWID => SPEC_FWID,
         _ => SPEC_BINDING,
     }
 }
 
 fn title_of(id: &str) -> &'static str {
+    if id == NONCE {
+        return "GPU answered the nonce the evidence file states";
+    }
+    if id == FWID {
+        return "GPU firmware id in the report equals the leaf certificate's";
+    }
     CHECKS
         .iter()
         .find(|(i, _)| *i == id)
@@ -97,9 +113,14 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         Ok(p) => p,
         Err(e) => return all(Status::Fail, &format!("{policy_src}: {e}"), None),
     };
-    let doc = match ctx.doc {
-        Ok(d) => d,
-        Err(e) => {
+    // GPU evidence comes from the attestation document (Blyss shape) and/or
+    // from NVIDIA's interchange file imported beside it; the checks are the
+    // same for both.
+    let imported = ctx.member(&format!("evidence/{}", nvidia::MEMBER));
+    let doc = match (ctx.doc, imported) {
+        (Ok(d), _) => Some(d),
+        (Err(_), Some(_)) => None,
+        (Err(e), None) => {
             return all(
                 Status::Fail,
                 &format!(
@@ -109,14 +130,39 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             )
         }
     };
-    let src = doc.source.as_str();
-    let gpus = match &doc.gpu {
+    let src_owned = match (doc, imported) {
+        (Some(d), _) => d.source.clone(),
+        (None, _) => format!("evidence/{}", nvidia::MEMBER),
+    };
+    let src = src_owned.as_str();
+    let mut gpus = match doc.and_then(|d| d.gpu.as_ref()) {
         None => Vec::new(),
         Some(v) => match gpu::parse(v) {
             Ok(g) => g,
             Err(e) => return all(Status::Fail, &format!("{src}: {e}"), Some(src)),
         },
     };
+    if let Some(bytes) = imported {
+        let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
+        let rims: Vec<(String, String)> = ctx
+            .members_under(&rim_prefix)
+            .into_iter()
+            .map(|p| {
+                let text = ctx
+                    .member(p)
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                (p.to_string(), text)
+            })
+            .collect();
+        match nvidia::parse(bytes, &rims, gpus.len()) {
+            Ok(g) => gpus.extend(g),
+            Err(e) => {
+                let m = format!("evidence/{}", nvidia::MEMBER);
+                return all(Status::Fail, &format!("{m}: {e}"), Some(&m));
+            }
+        }
+    }
     if gpus.is_empty() {
         return match section.evidence {
             Presence::Required => all(
@@ -143,7 +189,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         policy_src,
         section: &section,
         src,
-        report_data: doc.report_data(),
+        report_data: doc.map(|d| d.report_data()),
     };
     let mut out = Vec::new();
     let mut facts = Facts::default();
@@ -229,7 +275,8 @@ struct Env<'a> {
     policy_src: &'static str,
     section: &'a GpuSection,
     src: &'a str,
-    report_data: [u8; 64],
+    /// `None`: the bundle has no usable SNP report (GPU evidence only).
+    report_data: Option<[u8; 64]>,
 }
 
 /// What one GPU's checks established, for facts and the binding result.
@@ -259,7 +306,7 @@ impl Env<'_> {
     fn result(&self, g: &GpuEvidence, id: &str, status: Status, summary: String) -> CheckResult {
         let mut r = CheckResult::new(id, title_of(id), status, summary)
             .subject(g.subject())
-            .evidence(self.src)
+            .evidence(g.member.as_deref().unwrap_or(self.src))
             .spec(spec_of(id));
         if let Some(i) = g.gpu_idx {
             r = r.detail("gpu_idx", i);
@@ -366,7 +413,17 @@ impl Env<'_> {
 
         // SPDM signature.
         results.insert(0, spdm_result);
+        if g.member.is_some() {
+            results.insert(1, self.nonce(g, spdm_ok));
+        }
         let spdm_auth = spdm_ok && chain_ok;
+        if g.member.is_some() {
+            let at = results
+                .iter()
+                .position(|r| r.id == DEVICE_CHAIN)
+                .map_or(results.len(), |i| i + 1);
+            results.insert(at, self.fwid(g, &chain, spdm_auth));
+        }
 
         // RIMs.
         results.push(self.rim_result(g, &rims));
@@ -570,6 +627,119 @@ impl Env<'_> {
             base(self.result(g, SPDM_SIGNATURE, Status::Pass, s))
                 .actual("signature valid; nonce matches".to_string()),
         )
+    }
+
+    /// `gpu.nonce`: the nonce inside the signed request equals the nonce
+    /// the interchange file says was asked. Passes only when the signature
+    /// over that request verified (otherwise the request nonce is just a
+    /// claim).
+    fn nonce(&self, g: &GpuEvidence, spdm_ok: bool) -> CheckResult {
+        let stated = match &g.nonce {
+            Ok(n) => hex::encode(n),
+            Err(e) => return self.result(g, NONCE, Status::Fail, e.clone()),
+        };
+        let signed = match &g.measurements {
+            Ok(m) => hex::encode(m.request.nonce),
+            Err(e) => {
+                return self.result(g, NONCE, Status::Fail, format!("SPDM report unusable: {e}"))
+            }
+        };
+        let (status, summary) = if signed != stated {
+            (
+                Status::Fail,
+                format!("the GPU answered nonce {signed}, not the nonce {stated} the file states"),
+            )
+        } else if !spdm_ok {
+            (
+                Status::Fail,
+                format!(
+                    "the request carries the stated nonce {}, but its signature did not verify ({SPDM_SIGNATURE})",
+                    short_hex(&stated)
+                ),
+            )
+        } else {
+            (
+                Status::Pass,
+                format!(
+                    "the signed request carries the stated nonce {}",
+                    short_hex(&stated)
+                ),
+            )
+        };
+        self.result(g, NONCE, status, summary)
+            .expected(format!("request nonce = file nonce {stated}"))
+            .actual(format!("signed request nonce {signed}"))
+    }
+
+    /// `gpu.fwid`: where the signed opaque data carries an FWID, it must be
+    /// one of the FWIDs of the device leaf's DICE extension. Passes only
+    /// when both sides are authenticated (signature and chain verified).
+    fn fwid(&self, g: &GpuEvidence, chain: &Result<Chain, String>, auth: bool) -> CheckResult {
+        let fail = |s: String| self.result(g, FWID, Status::Fail, s);
+        let m = match &g.measurements {
+            Ok(m) => m,
+            Err(e) => return fail(format!("SPDM report unusable: {e}")),
+        };
+        let Some(fwid) = m.fwid() else {
+            return self.result(
+                g,
+                FWID,
+                Status::NotApplicable,
+                "the report's opaque data has no FWID field (drivers before 550 do not send one)"
+                    .to_string(),
+            );
+        };
+        let leaf = match chain {
+            Ok(c) => c.leaf().clone(),
+            Err(e) => return fail(format!("no verified leaf certificate: {e}")),
+        };
+        let certs_fwids = match leaf.dice_fwids() {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return fail(format!(
+                    "the report carries FWID {} but the leaf certificate has no DICE extension {}",
+                    hex::encode(fwid),
+                    certs::DICE_TCB_INFO
+                ))
+            }
+            Err(e) => return fail(e),
+        };
+        let listed: Vec<String> = certs_fwids.iter().map(|(_, d)| hex::encode(d)).collect();
+        let r = if !certs_fwids.iter().any(|(_, d)| d.as_slice() == fwid) {
+            fail(format!(
+                "the report's FWID {} is not the leaf certificate's ({})",
+                hex::encode(fwid),
+                if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            ))
+        } else if !auth {
+            fail(format!(
+                "FWIDs agree ({}), but the report or the chain did not verify ({SPDM_SIGNATURE}, {DEVICE_CHAIN})",
+                short_hex(&hex::encode(fwid))
+            ))
+        } else {
+            self.result(
+                g,
+                FWID,
+                Status::Pass,
+                format!(
+                    "the signed FWID {} equals the leaf certificate's DICE FWID",
+                    short_hex(&hex::encode(fwid))
+                ),
+            )
+        };
+        r.expected(format!(
+            "opaque FWID = a FWID of the leaf's extension {}",
+            certs::DICE_TCB_INFO
+        ))
+        .actual(format!(
+            "report {}; certificate {}",
+            hex::encode(fwid),
+            listed.join(", ")
+        ))
     }
 
     fn rim(&self, kind: RimKind, text: &Result<String, String>) -> RimOutcome {
@@ -846,7 +1016,15 @@ impl Env<'_> {
             Err(e) => return fail(format!("SPDM report unusable: {e}")),
         };
         let (Some(dr), Some(vr)) = (&rims[0].rim, &rims[1].rim) else {
-            return fail("a RIM is unreadable (see gpu.rim-signature)".to_string());
+            let why: Vec<String> = rims
+                .iter()
+                .filter(|r| r.rim.is_none())
+                .flat_map(|r| r.problems.clone())
+                .collect();
+            return fail(format!(
+                "not compared: {} (see gpu.rim-signature)",
+                why.join("; ")
+            ));
         };
         let c = match golden::compare(&m.response.blocks, dr, vr) {
             Ok(c) => c,
@@ -936,10 +1114,14 @@ impl Env<'_> {
         let device_id = o.device_id.as_deref();
         let dev = device_id.unwrap_or("(device id not verified)");
         let nonce = g.nonce.as_ref().ok();
-        let in_rd = nonce
-            .map(|n| self.report_data.windows(32).position(|w| w == n))
-            .unwrap_or(None);
+        let in_rd = match (nonce, &self.report_data) {
+            (Some(n), Some(rd)) => rd.windows(32).position(|w| w == n),
+            _ => None,
+        };
         let nonce_phrase = match (nonce, in_rd) {
+            _ if self.report_data.is_none() => {
+                "the bundle holds no usable SNP report to bind the GPU evidence to".to_string()
+            }
             (None, _) => "the document publishes no usable GPU nonce".to_string(),
             (Some(_), None) => "the GPU nonce appears nowhere in the SNP REPORT_DATA".to_string(),
             (Some(_), Some(off)) => format!(

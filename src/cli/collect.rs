@@ -27,6 +27,8 @@ Examples:
   # Offline import of a document saved long ago: declare when it was observed
   blyss-evidence collect --attestation attestation.json --observed-at 2024-01-15T00:00:00Z -o imported.zip
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
+  # NVIDIA GPU evidence (NVIDIA's interchange JSON) with its driver and VBIOS RIMs
+  blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --protocol snp-only -o gpu.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
 overall per-resource deadline, and the whole collection one --deadline (default 300 s);
@@ -232,6 +234,15 @@ pub struct CollectArgs {
     /// `--vlek vlek.der` is the same option (the report's SIGNING_KEY says which it must be).
     #[arg(long, visible_alias = "vlek", requires = "report")]
     pub vcek: Option<PathBuf>,
+    /// Offline import: NVIDIA GPU evidence in NVIDIA's interchange JSON (NRAS request body or
+    /// the SDK's serialized list), alone or beside --attestation/--report, e.g.
+    /// `--gpu-evidence nvidia-evidence.json`.
+    #[arg(long, value_name = "FILE.json")]
+    pub gpu_evidence: Option<PathBuf>,
+    /// Offline import: a driver or VBIOS RIM for --gpu-evidence (repeatable), e.g.
+    /// `--rim NV_GPU_DRIVER_GH100_550.90.07.xml`.
+    #[arg(long, value_name = "FILE", requires = "gpu_evidence")]
+    pub rim: Vec<PathBuf>,
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]
     pub target: Option<String>,
@@ -285,7 +296,10 @@ fn signing_key(path: Option<&PathBuf>) -> anyhow::Result<p384::ecdsa::SigningKey
 }
 
 pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
-    let offline = a.attestation.is_some() || a.from_dir.is_some() || a.report.is_some();
+    let offline = a.attestation.is_some()
+        || a.from_dir.is_some()
+        || a.report.is_some()
+        || a.gpu_evidence.is_some();
     if offline {
         if a.url.is_some() {
             bail!("give either a URL (online collection) or import files, not both");
@@ -311,6 +325,8 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
                 vcek: a.vcek.as_deref(),
                 from_dir: a.from_dir.as_deref(),
                 firmware: a.net.firmware.iter().map(std::path::Path::new).collect(),
+                gpu_evidence: a.gpu_evidence.as_deref(),
+                rims: a.rim.iter().map(PathBuf::as_path).collect(),
             },
             at,
         )?;

@@ -99,6 +99,18 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
         "fixtures/ct/google-log-list-2021/log_list.sig",
     ),
     ("report.json", "tests/snapshots/blyss-2024-01-full.json"),
+    (
+        "nvidia-evidence.json",
+        "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/nvidia-evidence.json",
+    ),
+    (
+        "driver.xml",
+        "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/NV_GPU_DRIVER_GH100_550.90.07.xml",
+    ),
+    (
+        "vbios.xml",
+        "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/NV_GPU_VBIOS_1010_0200_882_96009F0001.xml",
+    ),
 ];
 
 /// Flags whose value is an output path (never substituted: it lands in the

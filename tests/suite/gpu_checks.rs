@@ -599,7 +599,10 @@ fn gpu_evidence_absent_is_not_applicable_when_optional_and_fails_when_required()
 }
 
 #[test]
-fn snp_only_protocol_reports_gpu_results_without_requiring_them() {
+fn snp_only_protocol_requires_gpu_evidence_that_is_present_to_verify() {
+    // A protocol setting (snp-only.json: `gpu.*` required, evidence
+    // `when-present`), not code special-casing: a bad GPU nonce fails the
+    // audit under snp-only.
     let mut v = doc_json(DOC_2024);
     response(&mut v)["nonce"] = "00".repeat(32).into();
     let r = audit_doc(
@@ -610,16 +613,14 @@ fn snp_only_protocol_reports_gpu_results_without_requiring_them() {
         AuditOptions::default(),
     );
     let s = result(&r, "gpu.spdm-signature", "gpu0");
-    // Not required: the failed rule is a warning that keeps its outcome
-    // (protocol/checks.md, "Status rules").
-    assert_eq!(s.status, Warn);
-    assert_eq!(s.details["rule_outcome"], "fail");
-    assert!(!s.required);
-    assert!(!r
+    assert_eq!(s.status, Fail);
+    assert!(s.required);
+    assert!(r
         .verdict
         .failed_required
         .iter()
-        .any(|id| id.starts_with("gpu.")));
+        .any(|id| id == "gpu.spdm-signature"));
+    assert_eq!(r.verdict.status, Verdict::Fail);
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod ct_real_data;
 mod docs_examples;
 mod gpu_checks;
 mod gpu_cli;
+mod gpu_field;
 mod hostile_parsers;
 mod images_blyss_fixtures;
 mod images_cli;

@@ -27,6 +27,11 @@ const EXT_SAN: &str = "2.5.29.17";
 /// Longest chain accepted (H100 device chains have 5, RIM chains 4).
 pub const MAX_CHAIN: usize = 16;
 /// NVIDIA's SAN otherName type carrying `NVIDIA:<chip>:<device id>`.
+/// One FWID: hash algorithm OID (dotted) and digest.
+pub type Fwid = (String, Vec<u8>);
+
+/// TCG DICE `tcg-dice-TcbInfo` extension, where Hopper leaves carry FWIDs.
+pub const DICE_TCB_INFO: &str = "2.23.133.5.4.1";
 pub const NVIDIA_SAN_OID: &str = "1.3.6.1.4.1.412.274.1";
 
 /// One certificate, parsed.
@@ -101,6 +106,50 @@ impl CertInfo {
             }
             _ => None,
         })
+    }
+
+    /// FWIDs (hash algorithm OID, digest) in the TCG DICE extension
+    /// 2.23.133.5.4.1 (`tcg-dice-TcbInfo`); `Ok(None)` when the certificate
+    /// has no such extension. NVIDIA's Hopper leaves put a bare FWID
+    /// (`SEQUENCE { OID, OCTET STRING }`) beside the key rather than in
+    /// TcbInfo's `[6] fwids`, so every such pair is collected from the
+    /// extension's DER down to depth 4 instead of assuming one schema; the
+    /// walk is bounded by the extension's length.
+    pub fn dice_fwids(&self) -> Result<Option<Vec<Fwid>>, String> {
+        let Some(e) = self.ext(DICE_TCB_INFO) else {
+            return Ok(None);
+        };
+        fn walk(bytes: &[u8], depth: u8, out: &mut Vec<Fwid>) -> Result<(), String> {
+            use der::Tagged;
+            let mut r = der::SliceReader::new(bytes).map_err(|e| e.to_string())?;
+            let mut items = Vec::new();
+            while !der::Reader::is_finished(&r) {
+                let a: der::Any = der::Decode::decode(&mut r).map_err(|e| e.to_string())?;
+                items.push(a);
+            }
+            if let [oid, digest] = items.as_slice() {
+                if oid.tag() == der::Tag::ObjectIdentifier && digest.tag() == der::Tag::OctetString
+                {
+                    let oid = der::asn1::ObjectIdentifier::from_bytes(oid.value())
+                        .map_err(|e| e.to_string())?;
+                    out.push((oid.to_string(), digest.value().to_vec()));
+                    return Ok(());
+                }
+            }
+            if depth == 0 {
+                return Ok(());
+            }
+            for a in &items {
+                if a.tag().is_constructed() {
+                    walk(a.value(), depth - 1, out)?;
+                }
+            }
+            Ok(())
+        }
+        let mut out = Vec::new();
+        walk(e.extn_value.as_bytes(), 4, &mut out)
+            .map_err(|err| format!("{}: malformed DICE extension: {err}", self.subject))?;
+        Ok(Some(out))
     }
 
     fn key_usage_allows(&self, bit: x509_cert::ext::pkix::KeyUsages) -> Result<bool, String> {

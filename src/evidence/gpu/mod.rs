@@ -10,6 +10,7 @@
 
 pub mod certs;
 pub mod golden;
+pub mod nvidia;
 pub mod rim;
 pub mod spdm;
 pub mod xml;
@@ -44,6 +45,9 @@ pub struct GpuEvidence {
     pub driver_rim: Result<String, String>,
     pub vbios_rim: Result<String, String>,
     pub info: Result<Option<GpuInfo>, String>,
+    /// Bundle member the evidence came from when it is not the attestation
+    /// document (NVIDIA's interchange file); `None` for the Blyss shape.
+    pub member: Option<String>,
 }
 
 impl GpuEvidence {
@@ -153,6 +157,7 @@ fn parse_entry(position: usize, v: &Value) -> GpuEvidence {
         driver_rim: string(o, &path, "driver_rim"),
         vbios_rim: string(o, &path, "vbios_rim"),
         info: parse_info(o.get("gpu_info_obj"), &path),
+        member: None,
         path,
     }
 }

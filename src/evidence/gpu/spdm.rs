@@ -53,6 +53,7 @@ pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
 
 const DRIVER_VERSION: u16 = 3;
 const VBIOS_VERSION: u16 = 6;
+const FWID: u16 = 20;
 
 /// The GET_MEASUREMENTS request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,6 +325,141 @@ impl Measurements {
         Ok(Measurements { request, response })
     }
 
+    /// Parses the raw bytes NVIDIA's tools exchange: the 37-byte SPDM 1.1
+    /// GET_MEASUREMENTS request followed by the MEASUREMENTS response with
+    /// its 96-byte `r ‖ s` signature. Strict: every length must add up, and
+    /// the bytes must be exactly what [`Measurements::signed_message`]
+    /// rebuilds from the parsed record (one interpretation: what is checked
+    /// is what the GPU signed, byte for byte). SPDM 1.2 and later sign a
+    /// different transcript and are refused by version.
+    pub fn from_bytes(b: &[u8]) -> Result<Measurements, String> {
+        struct Cur<'a>(&'a [u8], usize);
+        impl<'a> Cur<'a> {
+            fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+                let end = self
+                    .1
+                    .checked_add(n)
+                    .filter(|e| *e <= self.0.len())
+                    .ok_or_else(|| {
+                        format!("truncated at byte {} reading {what} ({n} bytes)", self.1)
+                    })?;
+                let s = &self.0[self.1..end];
+                self.1 = end;
+                Ok(s)
+            }
+            fn u8(&mut self, what: &str) -> Result<u8, String> {
+                Ok(self.take(1, what)?[0])
+            }
+            fn u16(&mut self, what: &str) -> Result<usize, String> {
+                let s = self.take(2, what)?;
+                Ok(u16::from_le_bytes([s[0], s[1]]) as usize)
+            }
+        }
+        let mut c = Cur(b, 0);
+        let hdr = c.take(4, "request header")?;
+        let mut nonce = [0u8; 32];
+        nonce.copy_from_slice(c.take(32, "request nonce")?);
+        let request = Request {
+            version: hdr[0],
+            code: hdr[1],
+            param1: hdr[2],
+            param2: hdr[3],
+            nonce,
+            slot_id: c.u8("request slot id")?,
+        };
+        if request.version != SPDM_VERSION || request.code != GET_MEASUREMENTS {
+            return Err(format!(
+                "the request is version {:#04x} code {:#04x}; expected SPDM 1.1 (0x11) GET_MEASUREMENTS (0xe0)",
+                request.version, request.code
+            ));
+        }
+        if request.param1 & 1 != 1 || request.param2 != 0xFF {
+            return Err(format!(
+                "the request has param1 {:#04x} param2 {:#04x}; the profile requires a signed report of all blocks (param1 bit 0, param2 0xff)",
+                request.param1, request.param2
+            ));
+        }
+        let rh = c.take(4, "response header")?;
+        if rh[0] != SPDM_VERSION || rh[1] != MEASUREMENTS {
+            return Err(format!(
+                "the response is version {:#04x} code {:#04x}; expected SPDM 1.1 (0x11) MEASUREMENTS (0x60)",
+                rh[0], rh[1]
+            ));
+        }
+        let nblocks = c.u8("number of blocks")? as usize;
+        let l = c.take(3, "measurement record length")?;
+        let record_len = u32::from_le_bytes([l[0], l[1], l[2], 0]) as usize;
+        let record = c.take(record_len, "measurement record")?;
+        let mut r = Cur(record, 0);
+        let mut blocks = Vec::with_capacity(nblocks);
+        while r.1 < record.len() {
+            let i = blocks.len();
+            let _index = r.u8("block index")?;
+            let _spec = r.u8("block specification")?;
+            let size = r.u16("block size")?;
+            let body = r.take(size, "block")?;
+            if size < 3 {
+                return Err(format!("measurement block {i} is {size} bytes, too short"));
+            }
+            let vsize = u16::from_le_bytes([body[1], body[2]]) as usize;
+            if vsize + 3 != size {
+                return Err(format!(
+                    "measurement block {i}: value size {vsize} does not fit block size {size}"
+                ));
+            }
+            blocks.push(body[3..].to_vec());
+            if blocks.len() > 255 {
+                return Err("more than 255 measurement blocks".into());
+            }
+        }
+        if blocks.len() != nblocks {
+            return Err(format!(
+                "the record holds {} blocks but the response says {nblocks}",
+                blocks.len()
+            ));
+        }
+        let mut rnonce = [0u8; 32];
+        rnonce.copy_from_slice(c.take(32, "response nonce")?);
+        let olen = c.u16("opaque data length")?;
+        let od = c.take(olen, "opaque data")?;
+        let mut o = Cur(od, 0);
+        let mut opaque = Vec::new();
+        while o.1 < od.len() {
+            let id = o.u16("opaque field type")? as u16;
+            let size = o.u16("opaque field size")?;
+            let data = o.take(size, "opaque field")?.to_vec();
+            let name = OPAQUE_FIELDS
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, n)| *n)
+                .ok_or_else(|| format!("opaque field type {id} is not a known NVIDIA field"))?;
+            opaque.push(OpaqueField { id, name, data });
+        }
+        let sig = c.take(SIGNATURE_LEN, "signature")?;
+        if c.1 != b.len() {
+            return Err(format!("{} bytes follow the signature", b.len() - c.1));
+        }
+        let mut signature = [0u8; SIGNATURE_LEN];
+        signature.copy_from_slice(sig);
+        let m = Measurements {
+            request,
+            response: Response {
+                version: rh[0],
+                code: rh[1],
+                param1: rh[2],
+                param2: rh[3],
+                blocks,
+                nonce: rnonce,
+                opaque,
+                signature,
+            },
+        };
+        if m.signed_message() != b[..b.len() - SIGNATURE_LEN] {
+            return Err("the report is not in the layout this verifier rebuilds (block index, specification or value type differ from NVIDIA's profile)".into());
+        }
+        Ok(m)
+    }
+
     /// The exact bytes the GPU signed: request ‖ response without signature.
     pub fn signed_message(&self) -> Vec<u8> {
         let q = &self.request;
@@ -375,6 +511,11 @@ impl Measurements {
             .iter()
             .find(|f| f.id == id)
             .map(|f| f.data.as_slice())
+    }
+
+    /// `OPAQUE_FIELD_ID_FWID` (Hopper drivers from 550 on; absent before).
+    pub fn fwid(&self) -> Option<&[u8]> {
+        self.opaque(FWID)
     }
 
     /// Driver version from the opaque data (NUL-terminated ASCII).
