@@ -561,17 +561,14 @@ fn validate_chain(
         let copy_of_mozilla_anchor = ctx.trust.webpki_mozilla && {
             use der::{Decode, Encode};
             x509_cert::Certificate::from_der(der).is_ok_and(|c| {
-                let subj = c.tbs_certificate.subject.to_der().ok();
-                let spki = c.tbs_certificate.subject_public_key_info.to_der().ok();
-                // webpki keeps the DER contents (without tag and length).
-                let strip = |v: Vec<u8>| -> Option<Vec<u8>> {
-                    let (_, rest) = der::Header::from_der(&v)
-                        .ok()
-                        .map(|h| (h, v[v.len() - u32::from(h.length) as usize..].to_vec()))?;
-                    Some(rest)
-                };
-                subj.and_then(strip).as_deref() == Some(anchor_subject.as_slice())
-                    && spki.and_then(strip).as_deref() == Some(anchor_spki.as_slice())
+                let subj = c.tbs_certificate.subject.to_der().unwrap_or_default();
+                let spki = c
+                    .tbs_certificate
+                    .subject_public_key_info
+                    .to_der()
+                    .unwrap_or_default();
+                der_contents(&subj) == Some(anchor_subject.as_slice())
+                    && der_contents(&spki) == Some(anchor_spki.as_slice())
             })
         };
         if !copy_of_mozilla_anchor {
@@ -591,6 +588,16 @@ fn validate_chain(
         leaf_subject,
         members: members.collect(),
     })
+}
+
+/// The contents of one DER TLV (without tag and length), as webpki keeps a
+/// trust anchor's subject and key; `None` unless `tlv` is exactly one TLV.
+fn der_contents(tlv: &[u8]) -> Option<&[u8]> {
+    use der::{Decode, Reader};
+    let mut r = der::SliceReader::new(tlv).ok()?;
+    let h = der::Header::decode(&mut r).ok()?;
+    let len = usize::try_from(h.length).ok()?;
+    (r.remaining_len() == h.length).then(|| &tlv[tlv.len() - len..])
 }
 
 /// A subject (DER contents of the Name SEQUENCE) as text.
@@ -793,5 +800,21 @@ mod tests {
         assert!(alg
             .verify_signature(b"junk", b"hello", sig.as_bytes())
             .is_err());
+    }
+}
+
+#[cfg(test)]
+mod der_contents_tests {
+    use super::der_contents;
+
+    /// The copy-of-a-Mozilla-root rule of `tls.chain` compares these
+    /// contents with webpki's anchor subject and key: a helper that returned
+    /// `None` for every input would make every presented root copy fail.
+    #[test]
+    fn one_tlv_yields_its_contents_and_anything_else_yields_none() {
+        assert_eq!(der_contents(&[0x30, 2, 5, 0]), Some(&[5u8, 0][..]));
+        assert_eq!(der_contents(&[0x30, 2, 5, 0, 0]), None, "trailing byte");
+        assert_eq!(der_contents(&[0x30, 3, 5, 0]), None, "short contents");
+        assert_eq!(der_contents(&[]), None);
     }
 }
