@@ -7,6 +7,20 @@
 //! * Milan, Genoa: `{kds}/vcek/v1/{product}/{hex(chip_id[0..64])}?blSPL=..&teeSPL=..&snpSPL=..&ucodeSPL=..`
 //! * Turin: `{kds}/vcek/v1/Turin/{hex(chip_id[0..8])}?fmcSPL=..&blSPL=..&teeSPL=..&snpSPL=..&ucodeSPL=..`
 //!
+//! A VLEK-signed report (KEY_INFO.SIGNING_KEY = 1, e.g. AWS EC2) has no
+//! VCEK to fetch: the VLEK is loaded into the guest by the cloud provider
+//! and comes with the guest's evidence (the document's `vcek` field). KDS
+//! serves only its issuers, under the `vlek` tree:
+//!
+//! * `{kds}/vlek/v1/{product}/cert_chain` (ASVK then ARK, PEM)
+//! * `{kds}/vlek/v1/{product}/crl` (the ASVK's CRL, signed by the ARK)
+//!
+//! They are stored under the same members as the VCEK tree's
+//! (`amd/cert_chain.pem`, `amd/crl.der`); the audit reads them according to
+//! the report's SIGNING_KEY (`checks::amd`), and the trust set's pinned
+//! ASVKs stay the anchors. No `amd/vcek.der` is written for a VLEK report:
+//! `amd.vcek-kds` is then not applicable, with that reason.
+//!
 //! REPORTED_TCB (8 bytes at 0x180) is laid out `bl|tee|rsvd×4|snp|ucode` on
 //! Milan/Genoa and `fmc|bl|tee|rsvd×3|snp|ucode` on Turin. SPL values are
 //! written as two-digit decimals, as AMD's own tools do.
@@ -23,6 +37,38 @@ use super::{CollectCtx, Evidence};
 
 /// Offset of REPORTED_TCB in the report.
 const REPORTED_TCB: usize = 0x180;
+/// Offset of KEY_INFO (SIGNING_KEY in bits 4:2) in the report.
+const KEY_INFO: usize = 0x48;
+
+/// Which KDS tree serves the report's issuers: `vcek` or `vlek`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KdsTree {
+    /// VCEK-signed (SIGNING_KEY 0): ASK chain, CRL and the chip's VCEK.
+    Vcek,
+    /// VLEK-signed (SIGNING_KEY 1): ASVK chain and CRL; no key to fetch.
+    Vlek,
+}
+
+impl KdsTree {
+    /// From the report's KEY_INFO.SIGNING_KEY. Anything but 1 is fetched
+    /// as a VCEK report (`snp.report-format` fails reserved values; the
+    /// collector still records what KDS has for the chip).
+    pub fn of(doc: &AttestationDocument) -> KdsTree {
+        if (doc.u32_at(KEY_INFO) >> 2) & 7 == 1 {
+            KdsTree::Vlek
+        } else {
+            KdsTree::Vcek
+        }
+    }
+
+    /// Path component of the KDS tree.
+    pub fn path(self) -> &'static str {
+        match self {
+            KdsTree::Vcek => "vcek",
+            KdsTree::Vlek => "vlek",
+        }
+    }
+}
 
 /// The product line a report comes from and how we know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,13 +134,14 @@ fn normalise(p: &str) -> Option<String> {
     None
 }
 
-/// `SEV-Genoa` → `Genoa` from the VCEK's issuer common name.
+/// `SEV-Genoa` → `Genoa` from the VCEK's issuer common name
+/// (`SEV-VLEK-Genoa` for a VLEK).
 fn vcek_issuer_product(der: &[u8]) -> Option<String> {
     use der::Decode;
     let c = x509_cert::Certificate::from_der(der).ok()?;
     let issuer = c.tbs_certificate.issuer.to_string();
     for n in ["Milan", "Genoa", "Turin"] {
-        if issuer.contains(&format!("SEV-{n}")) {
+        if issuer.contains(&format!("SEV-{n}")) || issuer.contains(&format!("SEV-VLEK-{n}")) {
             return Some(n.to_string());
         }
     }
@@ -107,12 +154,22 @@ fn base(kds: &str) -> &str {
 
 /// `{kds}/vcek/v1/{product}/cert_chain`.
 pub fn cert_chain_url(kds: &str, product: &str) -> String {
-    format!("{}/vcek/v1/{product}/cert_chain", base(kds))
+    tree_cert_chain_url(kds, KdsTree::Vcek, product)
 }
 
 /// `{kds}/vcek/v1/{product}/crl`.
 pub fn crl_url(kds: &str, product: &str) -> String {
-    format!("{}/vcek/v1/{product}/crl", base(kds))
+    tree_crl_url(kds, KdsTree::Vcek, product)
+}
+
+/// `{kds}/{vcek|vlek}/v1/{product}/cert_chain`.
+pub fn tree_cert_chain_url(kds: &str, tree: KdsTree, product: &str) -> String {
+    format!("{}/{}/v1/{product}/cert_chain", base(kds), tree.path())
+}
+
+/// `{kds}/{vcek|vlek}/v1/{product}/crl`.
+pub fn tree_crl_url(kds: &str, tree: KdsTree, product: &str) -> String {
+    format!("{}/{}/v1/{product}/crl", base(kds), tree.path())
 }
 
 /// The VCEK URL for the report's chip id and REPORTED_TCB.
@@ -163,8 +220,9 @@ const VCEK_TYPES: &[&str] = &[
     "application/x-x509-ca-cert",
 ];
 
-/// Fetches chain, CRL and VCEK concurrently into `out` (paths from
-/// [`layout`]). Each failure is recorded through [`Evidence::failed`].
+/// Fetches chain, CRL and VCEK (for a VLEK report: ASVK chain and CRL
+/// only) concurrently into `out` (paths from [`layout`]). Each failure is
+/// recorded through [`Evidence::failed`].
 pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
     let product = match product_of(doc, ctx.options.amd_product.as_deref()) {
         Ok(p) => p,
@@ -174,29 +232,36 @@ pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
         }
     };
     let kds = ctx.options.kds_url.as_str();
-    let jobs: Vec<(&str, String, &str, &[&str], Validate)> = vec![
+    let tree = KdsTree::of(doc);
+    let (chain_label, crl_label) = match tree {
+        KdsTree::Vcek => ("AMD cert_chain", "AMD CRL"),
+        KdsTree::Vlek => ("AMD VLEK cert_chain", "AMD VLEK CRL"),
+    };
+    let mut jobs: Vec<(&str, String, &str, &[&str], Validate)> = vec![
         (
-            "AMD cert_chain",
-            cert_chain_url(kds, &product.name),
+            chain_label,
+            tree_cert_chain_url(kds, tree, &product.name),
             layout::KDS_CERT_CHAIN,
             CHAIN_TYPES,
             validate_chain,
         ),
         (
-            "AMD CRL",
-            crl_url(kds, &product.name),
+            crl_label,
+            tree_crl_url(kds, tree, &product.name),
             layout::KDS_CRL,
             CRL_TYPES,
             validate_crl,
         ),
-        (
+    ];
+    if tree == KdsTree::Vcek {
+        jobs.push((
             "AMD VCEK",
             vcek_url(kds, &product.name, doc),
             layout::KDS_VCEK,
             VCEK_TYPES,
             validate_vcek,
-        ),
-    ];
+        ));
+    }
     std::thread::scope(|s| {
         for (label, url, path, types, validate) in jobs {
             s.spawn(move || {
@@ -309,6 +374,25 @@ mod tests {
         assert!(product_of(&d2, None).unwrap_err().contains("--amd-product"));
         assert_eq!(product_of(&d2, Some("milan")).unwrap().name, "Milan");
         assert!(product_of(&d2, Some("rome")).is_err());
+    }
+
+    #[test]
+    fn vlek_signed_report_uses_the_vlek_tree_and_product_from_the_vlek_issuer() {
+        let mut d = AttestationDocument::parse_json(DOC_2024).unwrap();
+        assert_eq!(KdsTree::of(&d), KdsTree::Vcek);
+        // SIGNING_KEY = 1 in KEY_INFO bits 4:2.
+        d.report[KEY_INFO] = (d.report[KEY_INFO] & !0x1C) | (1 << 2);
+        assert_eq!(KdsTree::of(&d), KdsTree::Vlek);
+        assert_eq!(
+            tree_cert_chain_url("https://kdsintf.amd.com/", KdsTree::Vlek, "Milan"),
+            "https://kdsintf.amd.com/vlek/v1/Milan/cert_chain"
+        );
+        assert_eq!(
+            tree_crl_url("https://kdsintf.amd.com", KdsTree::Vlek, "Milan"),
+            "https://kdsintf.amd.com/vlek/v1/Milan/crl"
+        );
+        let vlek = include_bytes!("../../fixtures/field/snp-aws-milan-v3-vlek/vlek.der");
+        assert_eq!(vcek_issuer_product(vlek).as_deref(), Some("Milan"));
     }
 
     #[test]

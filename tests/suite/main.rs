@@ -22,6 +22,7 @@ mod cli_acceptance;
 mod collect_cli;
 mod collect_e2e;
 mod collect_faults;
+mod collect_field_online;
 mod collect_hostile;
 mod collect_tls_audit;
 mod ct_audit;
