@@ -29,6 +29,8 @@ Examples:
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
   # NVIDIA GPU evidence (NVIDIA's interchange JSON) with its driver and VBIOS RIMs
   blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --protocol snp-only -o gpu.zip
+  # The same, RIMs from NVIDIA's RIM service and OCSP answers from NVIDIA's responder
+  blyss-evidence collect --gpu-evidence nvidia-evidence.json --fetch-rims --fetch-ocsp --protocol snp-only -o gpu.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
 overall per-resource deadline, and the whole collection one --deadline (default 300 s);
@@ -38,9 +40,10 @@ time left is not waited for, and the message says so); permanent errors (redirec
 too many, header too big, bad content encoding, TLS certificate errors) are not retried.
 Redirects (at most 5) are followed only https -> https and only to public addresses (checked
 on the resolved address); each hop is recorded in the signed statement. The URLs you give
-(service, --kds-url, mirrors, --log-list-url, firmware URLs) may be anything.
+(service, --kds-url, mirrors, --log-list-url, --rim-service-url, --ocsp-url, firmware URLs) may be
+anything.
 Size caps (decoded bytes): attestation document 4 MiB, firmware 32 MiB, each AMD KDS answer
-2 MiB, registry manifest 4 MiB, image config 8 MiB, registry token 1 MiB,
+2 MiB, each RIM-service answer 2 MiB, each OCSP response 64 KiB, registry manifest 4 MiB, image config 8 MiB, registry token 1 MiB,
 anything else (CT log list and log answers) --max-bytes (default 16 MiB). gzip is accepted (the cap applies after
 decoding); no proxy is used (the TLS capture must see the service's own certificate). A
 resource that fails is recorded as a warning in the signed statement (fatal with --strict).
@@ -64,6 +67,11 @@ Exit codes: 0 audit passed, 1 audit failed, 2 could not collect or audit.";
 /// AMD's KDS (the library's `collect::DEFAULT_KDS_URL`, repeated here because
 /// the audit-only build has no `collect` module).
 const DEFAULT_KDS_URL: &str = "https://kdsintf.amd.com";
+
+/// NVIDIA's RIM service and OCSP responder (the library's
+/// `collect::nvidia` defaults, repeated for the audit-only build).
+const DEFAULT_RIM_SERVICE_URL: &str = "https://rim.attestation.nvidia.com/v1/rim/";
+const DEFAULT_NVIDIA_OCSP_URL: &str = "https://ocsp.ndis.nvidia.com/";
 
 /// Network options shared by `collect` and `verify`.
 #[derive(Args, Clone)]
@@ -142,6 +150,23 @@ pub struct NetArgs {
     /// statement and shown in the report, e.g. `--allow-private-redirects-unsafe`.
     #[arg(long)]
     pub allow_private_redirects_unsafe: bool,
+    /// Fetch the driver and VBIOS RIMs of GPUs from NVIDIA's interchange file (--gpu-evidence)
+    /// from NVIDIA's RIM service, by the ids derived from the signed report; each answer is
+    /// stored as received under evidence/gpu/rims/<id>.json, e.g. `--fetch-rims`.
+    #[arg(long)]
+    pub fetch_rims: bool,
+    /// RIM service base URL (the id is appended), e.g.
+    /// `--rim-service-url https://rim.attestation.nvidia.com/v1/rim/`.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_RIM_SERVICE_URL)]
+    pub rim_service_url: String,
+    /// Ask NVIDIA's OCSP responder about every certificate of the GPU device chains (but the
+    /// per-boot leaf and the root) and of the RIM signing chains (but the root); responses are
+    /// stored as received under evidence/gpu/ocsp/, e.g. `--fetch-ocsp`.
+    #[arg(long)]
+    pub fetch_ocsp: bool,
+    /// OCSP responder URL for --fetch-ocsp, e.g. `--ocsp-url https://ocsp.ndis.nvidia.com/`.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_NVIDIA_OCSP_URL)]
+    pub ocsp_url: String,
 }
 
 fn parse_mirror(s: &str) -> Result<(String, String), String> {
@@ -202,6 +227,12 @@ impl NetArgs {
             progress: Progress::auto(self.quiet),
             deadline: secs("--deadline", self.deadline)?,
             allow_private_redirects_unsafe: self.allow_private_redirects_unsafe,
+            nvidia: blyss_evidence::collect::nvidia::NvidiaOptions {
+                fetch_rims: self.fetch_rims,
+                rim_service_url: self.rim_service_url.clone(),
+                fetch_ocsp: self.fetch_ocsp,
+                ocsp_url: self.ocsp_url.clone(),
+            },
         })
     }
 }
@@ -330,6 +361,11 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
             },
             at,
         )?;
+        let b = if a.net.fetch_rims || a.net.fetch_ocsp {
+            fetch_for_import(&a, b)?
+        } else {
+            b
+        };
         b.write(&a.output, at, &key)
             .with_context(|| format!("writing {}", a.output.display()))?;
         println!(
@@ -343,6 +379,50 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
         bail!("--observed-at is for offline imports (--attestation, --report/--vcek, --from-dir): an online collection records the time it witnessed");
     }
     online(a)
+}
+
+/// An import with `--fetch-rims`/`--fetch-ocsp`: the GPUs are read from
+/// the imported files (as the audit will read them) and NVIDIA's services
+/// are asked under the network options; failures become signed warnings.
+#[cfg(feature = "collect")]
+fn fetch_for_import(a: &CollectArgs, b: BundleBuilder) -> anyhow::Result<BundleBuilder> {
+    use blyss_evidence::evidence::gpu;
+    let mut gpus = Vec::new();
+    if let Some(p) = &a.attestation {
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let doc = blyss_evidence::evidence::attestation::AttestationDocument::parse_json(&bytes)
+            .with_context(|| format!("{}", p.display()))?;
+        if let Some(g) = doc.gpu.as_ref().and_then(|g| gpu::parse(g).ok()) {
+            gpus.extend(g);
+        }
+    }
+    let mut rims = Vec::new();
+    for r in &a.rim {
+        let name = r
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let text = std::fs::read(r).with_context(|| format!("reading {}", r.display()))?;
+        rims.push((name, String::from_utf8_lossy(&text).into_owned()));
+    }
+    if let Some(p) = &a.gpu_evidence {
+        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let g = gpu::nvidia::parse(&bytes, &rims, gpus.len())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        gpus.extend(g);
+    }
+    let trust = super::load_trust(a.net.trust.as_ref())?;
+    let opts = a.net.options("https://file", &a.protocol)?;
+    let c = blyss_evidence::collect::fetch_for_import(b, &opts, &trust, &gpus, &rims)?;
+    print_warnings(&c.warnings, a.net.quiet);
+    say_if_deadline_reached(&c.warnings, a.net.deadline);
+    Ok(c.builder)
+}
+
+#[cfg(not(feature = "collect"))]
+fn fetch_for_import(_a: &CollectArgs, _b: BundleBuilder) -> anyhow::Result<BundleBuilder> {
+    bail!("this binary was built without the `collect` feature (audit-only): --fetch-rims and --fetch-ocsp need the network")
 }
 
 /// `--observed-at`: strict RFC 3339 in UTC (`Z`), whole seconds, not in

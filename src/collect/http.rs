@@ -180,10 +180,15 @@ impl HttpError {
     }
 }
 
-/// One GET request.
+/// One request: a GET, or a POST with a body ([`Request::post`], for
+/// OCSP, RFC 6960 §A.1).
 #[derive(Debug, Clone)]
 pub struct Request {
     pub url: String,
+    /// POST body and its Content-Type; `None` for a GET. A POST answered
+    /// by a redirect is not followed (the redirect is reported), since
+    /// re-sending or dropping the body would both change the request.
+    pub body: Option<(String, Vec<u8>)>,
     /// `Accept` header (default `*/*`).
     pub accept: Option<String>,
     /// Extra headers (e.g. `Authorization` for registries).
@@ -208,6 +213,7 @@ impl Request {
     pub fn get(url: impl Into<String>) -> Self {
         Request {
             url: url.into(),
+            body: None,
             accept: None,
             headers: Vec::new(),
             max_bytes: None,
@@ -215,6 +221,12 @@ impl Request {
             insecure_tls: false,
             public_only: false,
         }
+    }
+    /// A POST of `body` with Content-Type `content_type`.
+    pub fn post(url: impl Into<String>, content_type: &str, body: Vec<u8>) -> Self {
+        let mut r = Request::get(url);
+        r.body = Some((content_type.to_string(), body));
+        r
     }
     pub fn public_only(mut self, v: bool) -> Self {
         self.public_only = v;
@@ -480,6 +492,12 @@ impl HttpClient {
                 });
             };
             let next = resolve_location(&url, &loc).map_err(|e| refused(&loc, e))?;
+            if req.body.is_some() {
+                return Err(refused(
+                    &next,
+                    "a POST is not redirected (its body would be re-sent or dropped)".into(),
+                ));
+            }
             if !url.to_ascii_lowercase().starts_with("https://") {
                 return Err(refused(
                     &next,
@@ -656,22 +674,42 @@ impl HttpClient {
         let url = &url.to_string();
         let agent = &self.agents[req.insecure_tls as usize][public_only as usize];
         let left = deadline.saturating_duration_since(Instant::now());
-        let mut rb = agent
-            .get(url.as_str())
-            .config()
-            .timeout_global(Some(
-                self.cfg
-                    .request_timeout
-                    .min(left)
-                    .max(Duration::from_millis(1)),
-            ))
-            .build();
-        rb = rb.header("Accept", req.accept.as_deref().unwrap_or("*/*"));
-        for (k, v) in headers {
-            rb = rb.header(k.as_str(), v.as_str());
-        }
+        let timeout = Some(
+            self.cfg
+                .request_timeout
+                .min(left)
+                .max(Duration::from_millis(1)),
+        );
+        let accept = req.accept.as_deref().unwrap_or("*/*");
         conn::clear_last_peer();
-        let resp = rb.call().map_err(|e| classify(url, e))?;
+        let sent = match &req.body {
+            None => {
+                let mut rb = agent
+                    .get(url.as_str())
+                    .config()
+                    .timeout_global(timeout)
+                    .build()
+                    .header("Accept", accept);
+                for (k, v) in headers {
+                    rb = rb.header(k.as_str(), v.as_str());
+                }
+                rb.call()
+            }
+            Some((content_type, body)) => {
+                let mut rb = agent
+                    .post(url.as_str())
+                    .config()
+                    .timeout_global(timeout)
+                    .build()
+                    .header("Accept", accept)
+                    .header("Content-Type", content_type.as_str());
+                for (k, v) in headers {
+                    rb = rb.header(k.as_str(), v.as_str());
+                }
+                rb.send(body.as_slice())
+            }
+        };
+        let resp = sent.map_err(|e| classify(url, e))?;
         let peer = conn::take_last_peer();
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp

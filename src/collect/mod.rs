@@ -37,6 +37,7 @@ pub mod conn;
 pub mod ct;
 pub mod http;
 pub mod kds;
+pub mod nvidia;
 pub mod registry;
 pub mod tls;
 
@@ -114,6 +115,8 @@ pub struct CollectOptions {
     /// may reach non-public addresses (the loopback test world). Recorded
     /// in the statement's `unsafe_options`.
     pub allow_private_redirects_unsafe: bool,
+    /// NVIDIA RIM service and OCSP responder (`--fetch-rims`, `--fetch-ocsp`).
+    pub nvidia: nvidia::NvidiaOptions,
 }
 
 /// Default of `--deadline`.
@@ -147,6 +150,7 @@ impl CollectOptions {
             progress: false,
             deadline: DEFAULT_DEADLINE,
             allow_private_redirects_unsafe: false,
+            nvidia: nvidia::NvidiaOptions::default(),
         }
     }
 }
@@ -361,9 +365,15 @@ struct Inner {
 
 impl Evidence {
     pub fn new(target: &str, protocol: &str, started_at: OffsetDateTime) -> Self {
+        Self::from_builder(BundleBuilder::new(target, protocol, started_at))
+    }
+
+    /// Continues a bundle under construction (an offline import that also
+    /// fetches, [`fetch_for_import`]).
+    pub fn from_builder(builder: BundleBuilder) -> Self {
         Evidence {
             inner: Mutex::new(Inner {
-                builder: BundleBuilder::new(target, protocol, started_at),
+                builder,
                 warnings: BTreeSet::new(),
                 failures: Vec::new(),
             }),
@@ -501,15 +511,7 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
         redirects: Mutex::new(Vec::new()),
     };
     let ev = Evidence::new(&target.base, &opts.protocol, started);
-    if opts.allow_private_redirects_unsafe {
-        ev.lock()
-            .builder
-            .unsafe_options
-            .push(ALLOW_PRIVATE_REDIRECTS_UNSAFE.into());
-        ev.warn(format!(
-            "UNSAFE: --{ALLOW_PRIVATE_REDIRECTS_UNSAFE} was in force: redirects could reach loopback, private and link-local addresses"
-        ));
-    }
+    record_unsafe(opts, &ev);
     let doc_url = target.document_url();
 
     let fatal: Result<(), CollectError> = std::thread::scope(|s| {
@@ -575,6 +577,19 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
             let doc = &doc;
             s2.spawn(move || kds::collect(ctx, doc, ev));
             s2.spawn(move || registry::collect(ctx, doc, ev));
+            if opts.nvidia.any() {
+                s2.spawn(move || {
+                    // GPUs of the document (RIMs inline): OCSP for their
+                    // device and RIM chains; an unreadable section is the
+                    // audit's to report.
+                    let gpus = doc
+                        .gpu
+                        .as_ref()
+                        .and_then(|g| crate::evidence::gpu::parse(g).ok())
+                        .unwrap_or_default();
+                    nvidia::collect(ctx, &opts.nvidia, &gpus, &[], ev);
+                });
+            }
             second_thread.join().unwrap_or_else(|_| {
                 Err(TlsError::Handshake {
                     host: target.host.clone(),
@@ -607,6 +622,60 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
         .redirects
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
+    Ok(collected)
+}
+
+/// Records `--allow-private-redirects-unsafe` in the statement.
+fn record_unsafe(opts: &CollectOptions, ev: &Evidence) {
+    if opts.allow_private_redirects_unsafe {
+        ev.lock()
+            .builder
+            .unsafe_options
+            .push(ALLOW_PRIVATE_REDIRECTS_UNSAFE.into());
+        ev.warn(format!(
+            "UNSAFE: --{ALLOW_PRIVATE_REDIRECTS_UNSAFE} was in force: redirects could reach loopback, private and link-local addresses"
+        ));
+    }
+}
+
+/// An offline import (`collect --gpu-evidence FILE …`) that also fetches
+/// from NVIDIA's services (`--fetch-rims`, `--fetch-ocsp`): `builder` holds
+/// the imported members; `gpus` are the GPUs read from them and
+/// `supplied_rims` the `--rim` (name, text) pairs. Fetched members and
+/// every failure are added as for an online collection (`--strict`,
+/// `--deadline`, the redirect rule and hop records apply).
+pub fn fetch_for_import(
+    builder: BundleBuilder,
+    opts: &CollectOptions,
+    trust: &TrustSet,
+    gpus: &[crate::evidence::gpu::GpuEvidence],
+    supplied_rims: &[(String, String)],
+) -> Result<Collected, CollectError> {
+    let mut http_cfg = opts.http.clone();
+    http_cfg.deadline = Some(Instant::now() + opts.deadline);
+    http_cfg.allow_private_redirects_unsafe = opts.allow_private_redirects_unsafe;
+    let ctx = CollectCtx {
+        http: HttpClient::new(http_cfg, trust),
+        options: opts,
+        trust,
+        // No service: an import has no TLS target.
+        target: Target {
+            base: "file".into(),
+            host: String::new(),
+            port: 0,
+        },
+        progress: Progress::new(opts.progress),
+        redirects: Mutex::new(Vec::new()),
+    };
+    let ev = Evidence::from_builder(builder);
+    record_unsafe(opts, &ev);
+    nvidia::collect(&ctx, &opts.nvidia, gpus, supplied_rims, &ev);
+    let mut collected = ev.finish(opts.strict)?;
+    collected.builder.redirects.extend(
+        ctx.redirects
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
     Ok(collected)
 }
 

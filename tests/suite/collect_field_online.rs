@@ -114,3 +114,307 @@ fn vlek_tree_missing_on_kds_is_recorded_as_a_collection_failure() {
     let b = seal(c);
     assert!(b.member("evidence/amd/cert_chain.pem").is_none());
 }
+
+// ---------------------------------------------------------------------------
+// NVIDIA RIM service and OCSP responder
+// ---------------------------------------------------------------------------
+
+const H100: &str = "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp";
+const DRIVER_ID: &str = "NV_GPU_DRIVER_GH100_550.90.07";
+const VBIOS_ID: &str = "NV_GPU_VBIOS_1010_0200_882_96009F0001";
+/// Inside the validity of every certificate involved (the device chain's
+/// OCSP answers were produced 2025-08-21, the RIM chain's 2025-10-24).
+const AT_2025: i64 = 1_755_734_400; // 2025-08-21T00:00:00Z
+
+fn h100(f: &str) -> Vec<u8> {
+    std::fs::read(root().join(H100).join(f)).unwrap()
+}
+
+/// NVIDIA's real OCSP responses (base64 files as published), decoded.
+fn canned_ocsp() -> Vec<(String, Vec<u8>)> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root().join(H100)).unwrap() {
+        let p = e.unwrap().path();
+        let n = p.file_name().unwrap().to_str().unwrap().to_string();
+        if n.ends_with("_ocsp_response.dat") {
+            let t = std::fs::read_to_string(&p).unwrap();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(t.split_whitespace().collect::<String>())
+                .unwrap();
+            out.push((n, der));
+        }
+    }
+    out.sort();
+    assert_eq!(out.len(), 7);
+    out
+}
+
+/// The RIM-service envelope: `{"id", "rim": base64(XML)}` as NVIDIA serves it.
+fn envelope(id: &str, xml: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    serde_json::to_vec(&serde_json::json!({
+        "id": id,
+        "rim": base64::engine::general_purpose::STANDARD.encode(xml),
+        "sha256": "(not judged)",
+    }))
+    .unwrap()
+}
+
+/// An https server of the world (CA-issued loopback certificate).
+fn service(w: &World, seed: &str, serial: u32) -> world::Server {
+    let leaf = w.ca.issue(&world::LeafSpec::loopback(seed, serial));
+    world::Server::start(Some(world::CertPlan::Fixed(w.certified(&leaf))))
+}
+
+/// A RIM service with these (id, XML) RIMs; any other id is 404.
+fn rim_service(w: &World, rims: Vec<(&'static str, Vec<u8>)>) -> world::Server {
+    let s = service(w, "rim-service", 30);
+    s.route_prefix("/v1/rim/", move |req| {
+        let id = req.path.trim_start_matches("/v1/rim/");
+        match rims.iter().find(|(i, _)| *i == id) {
+            Some((i, xml)) => world::HttpResponse::ok("application/json", envelope(i, xml)),
+            None => world::HttpResponse::status(404, "RIM not found"),
+        }
+    });
+    s
+}
+
+/// An OCSP responder answering each POSTed request with the canned
+/// response that carries its CertID (the request's innermost SEQUENCE),
+/// and "unauthorized" (status 6) for any other.
+fn ocsp_responder(w: &World) -> world::Server {
+    let s = service(w, "ocsp", 31);
+    let canned = canned_ocsp();
+    s.route("/", move |req| {
+        if req.method != "POST"
+            || req.headers.get("content-type").map(String::as_str)
+                != Some("application/ocsp-request")
+        {
+            return world::HttpResponse::status(400, "POST an application/ocsp-request");
+        }
+        // OCSPRequest > TBSRequest > requestList > Request > CertID.
+        let mut inner: &[u8] = &req.body;
+        for _ in 0..4 {
+            match <der::asn1::AnyRef as der::Decode>::from_der(inner) {
+                Ok(a) => inner = a.value(),
+                Err(_) => return world::HttpResponse::status(400, "malformed"),
+            }
+        }
+        let cert_id = inner.to_vec();
+        match canned
+            .iter()
+            .find(|(_, r)| r.windows(cert_id.len()).any(|w| w == cert_id.as_slice()))
+        {
+            Some((_, r)) => world::HttpResponse::ok("application/ocsp-response", r.clone()),
+            None => world::HttpResponse::ok(
+                "application/ocsp-response",
+                vec![0x30, 0x03, 0x0A, 0x01, 0x06],
+            ),
+        }
+    });
+    s
+}
+
+/// Imports the real H100 interchange file (no RIMs) and fetches from the
+/// world's services.
+fn import_and_fetch(
+    w: &World,
+    rims: &world::Server,
+    ocsp: Option<&world::Server>,
+) -> blyss_evidence::collect::Collected {
+    use blyss_evidence::bundle::import::{import_into, ImportRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let file = world::write(
+        dir.path(),
+        "nvidia-evidence.json",
+        &h100("nvidia-evidence.json"),
+    );
+    let at = blyss_evidence::util::now();
+    let mut b = blyss_evidence::bundle::BundleBuilder::new("file", "snp-only", at);
+    import_into(
+        &mut b,
+        &ImportRequest {
+            attestation: None,
+            report: None,
+            vcek: None,
+            from_dir: None,
+            firmware: Vec::new(),
+            gpu_evidence: Some(&file),
+            rims: Vec::new(),
+        },
+        at,
+    )
+    .unwrap();
+    let gpus = blyss_evidence::evidence::gpu::nvidia::parse(&h100("nvidia-evidence.json"), &[], 0)
+        .unwrap();
+    let mut o = world::options(w, "snp-only");
+    o.nvidia.fetch_rims = true;
+    o.nvidia.rim_service_url = format!("{}/v1/rim/", rims.url());
+    if let Some(s) = ocsp {
+        o.nvidia.fetch_ocsp = true;
+        o.nvidia.ocsp_url = format!("{}/", s.url());
+    }
+    blyss_evidence::collect::fetch_for_import(b, &o, &world::trust(w), &gpus, &[]).unwrap()
+}
+
+fn audit_gpu_2025(b: &Bundle) -> Report {
+    let at = OffsetDateTime::from_unix_timestamp(AT_2025).unwrap();
+    blyss_evidence::audit::audit(
+        b,
+        &Protocol::load("snp-only").unwrap(),
+        &TrustSet::production(),
+        &AuditOptions {
+            scope: Scope::Attestation,
+            at: Some(at),
+            ..Default::default()
+        },
+        at,
+    )
+}
+
+#[test]
+fn fetched_rims_are_stored_as_the_service_sent_them_and_the_h100_matches_21_plus_12() {
+    let w = World::start();
+    let rims = rim_service(
+        &w,
+        vec![
+            (DRIVER_ID, h100("NV_GPU_DRIVER_GH100_550.90.07.xml")),
+            (VBIOS_ID, h100("NV_GPU_VBIOS_1010_0200_882_96009F0001.xml")),
+        ],
+    );
+    let c = import_and_fetch(&w, &rims, None);
+    let mut hits = rims.hits("/");
+    hits.sort();
+    assert_eq!(
+        hits,
+        vec![
+            format!("/v1/rim/{DRIVER_ID}"),
+            format!("/v1/rim/{VBIOS_ID}")
+        ],
+        "the ids derived from the signed report"
+    );
+    let b = seal(c);
+    for (id, f) in [
+        (DRIVER_ID, "NV_GPU_DRIVER_GH100_550.90.07.xml"),
+        (VBIOS_ID, "NV_GPU_VBIOS_1010_0200_882_96009F0001.xml"),
+    ] {
+        assert_eq!(
+            b.member(&format!("evidence/gpu/rims/{id}.json")).unwrap(),
+            envelope(id, &h100(f)).as_slice(),
+            "stored exactly as received"
+        );
+    }
+    let r = audit_gpu_2025(&b);
+    for id in [
+        "gpu.spdm-signature",
+        "gpu.rim-signature",
+        "gpu.measurements",
+    ] {
+        assert_passes(&r, id, Some("gpu0"));
+    }
+    let m = one(&r, "gpu.measurements", Some("gpu0"));
+    assert_eq!(m.details["matched"], 33, "{:#?}", m.details);
+}
+
+#[test]
+fn rim_the_service_does_not_have_is_recorded_and_the_measurements_fail_for_want_of_it() {
+    let w = World::start();
+    // Only the driver RIM is published; the VBIOS id is 404.
+    let rims = rim_service(
+        &w,
+        vec![(DRIVER_ID, h100("NV_GPU_DRIVER_GH100_550.90.07.xml"))],
+    );
+    let c = import_and_fetch(&w, &rims, None);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|m| m.contains(VBIOS_ID) && m.contains("HTTP 404")),
+        "{:#?}",
+        c.warnings
+    );
+    let r = audit_gpu_2025(&seal(c));
+    let m = one(&r, "gpu.measurements", Some("gpu0"));
+    assert_eq!(m.status, blyss_evidence::checks::Status::Fail, "{m:#?}");
+    assert!(m.summary.contains("RIM"), "{}", m.summary);
+}
+
+#[test]
+fn rim_service_answering_with_another_versions_rim_fails_the_measurements() {
+    let w = World::start();
+    // The service answers the VBIOS id with the 2023 sample's VBIOS RIM.
+    let other = std::fs::read(root().join(
+        "fixtures/field/nv-h100-nvtrust-2023-drv545/vbios_rim_1010_0200_882_96005E0001_PROD.swidtag",
+    ))
+    .unwrap();
+    let rims = rim_service(
+        &w,
+        vec![
+            (DRIVER_ID, h100("NV_GPU_DRIVER_GH100_550.90.07.xml")),
+            (VBIOS_ID, other),
+        ],
+    );
+    let c = import_and_fetch(&w, &rims, None);
+    let r = audit_gpu_2025(&seal(c));
+    let m = one(&r, "gpu.measurements", Some("gpu0"));
+    assert_eq!(m.status, blyss_evidence::checks::Status::Fail, "{m:#?}");
+}
+
+#[test]
+fn ocsp_is_asked_once_per_covered_certificate_and_each_answer_stored_as_received() {
+    let w = World::start();
+    let rims = rim_service(
+        &w,
+        vec![
+            (DRIVER_ID, h100("NV_GPU_DRIVER_GH100_550.90.07.xml")),
+            (VBIOS_ID, h100("NV_GPU_VBIOS_1010_0200_882_96009F0001.xml")),
+        ],
+    );
+    let ocsp = ocsp_responder(&w);
+    let c = import_and_fetch(&w, &rims, Some(&ocsp));
+    assert!(
+        !c.warnings.iter().any(|m| m.contains("OCSP")),
+        "{:#?}",
+        c.warnings
+    );
+    // Device chain L4, L3, L2 (not the FMC leaf, not the root); RIM chains:
+    // two L4 signers, the shared L3 and L2 once each (not the root).
+    let posts = ocsp
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 7);
+    let b = seal(c);
+    let stored: Vec<&[u8]> = b
+        .members_under("evidence/gpu/ocsp/")
+        .into_iter()
+        .map(|p| b.member(p).unwrap())
+        .collect();
+    assert_eq!(stored.len(), 7);
+    for (name, der) in canned_ocsp() {
+        assert!(
+            stored.iter().any(|s| *s == der.as_slice()),
+            "{name}: the responder's answer must be stored byte for byte"
+        );
+    }
+}
+
+#[test]
+fn ocsp_responder_failure_is_recorded_per_certificate_and_nothing_is_stored() {
+    let w = World::start();
+    let rims = rim_service(&w, vec![]);
+    let ocsp = service(&w, "ocsp-down", 32);
+    ocsp.route("/", |_| {
+        world::HttpResponse::ok("text/html", "<html>maintenance</html>")
+    });
+    let c = import_and_fetch(&w, &rims, Some(&ocsp));
+    let unusable = c
+        .warnings
+        .iter()
+        .filter(|m| m.contains("NVIDIA OCSP") && m.contains("unusable response"))
+        .count();
+    assert_eq!(unusable, 3, "device chain L4, L3, L2: {:#?}", c.warnings);
+    let b = seal(c);
+    assert!(b.members_under("evidence/gpu/ocsp/").is_empty());
+}

@@ -12,6 +12,7 @@ pub mod certs;
 pub mod golden;
 pub mod nvidia;
 pub mod rim;
+pub mod rim_service;
 pub mod spdm;
 pub mod xml;
 

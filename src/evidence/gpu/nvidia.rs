@@ -215,12 +215,17 @@ pub fn parse(
     let parsed: Vec<(String, String, Result<Rim, String>)> = rims
         .iter()
         .map(|(n, t)| {
-            let r = if t.len() > MAX_RIM {
-                Err(format!("over its {MAX_RIM}-byte cap"))
-            } else {
-                Rim::parse(RimKind::Driver, t)
+            // A RIM as NVIDIA's RIM service returns it (JSON envelope,
+            // `collect --fetch-rims`) is unwrapped first (rim_service).
+            let (text, r) = match super::rim_service::unwrap(n, t) {
+                Ok(x) if x.len() > MAX_RIM => (x, Err(format!("over its {MAX_RIM}-byte cap"))),
+                Ok(x) => {
+                    let r = Rim::parse(RimKind::Driver, &x);
+                    (x, r)
+                }
+                Err(e) => (String::new(), Err(e)),
             };
-            (n.clone(), t.clone(), r)
+            (n.clone(), text, r)
         })
         .collect();
     Ok(entries

@@ -279,6 +279,8 @@ pub struct HttpRequest {
     pub query: String,
     /// Header names lower-case.
     pub headers: BTreeMap<String, String>,
+    /// Body of a POST (up to 1 MiB, by Content-Length); empty otherwise.
+    pub body: Vec<u8>,
 }
 
 /// A response to send.
@@ -634,11 +636,23 @@ fn read_head<S: Read>(s: &mut S) -> Option<HttpRequest> {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
+    let mut body = Vec::new();
+    if let Some(n) = headers
+        .get("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if n > 1024 * 1024 {
+            return None;
+        }
+        body = vec![0u8; n];
+        s.read_exact(&mut body).ok()?;
+    }
     Some(HttpRequest {
         method,
         path,
         query,
         headers,
+        body,
     })
 }
 
@@ -705,8 +719,9 @@ fn serve_conn<S: Finish>(mut s: S, st: &State) {
         std::thread::sleep(*d);
         return;
     }
-    let resp = if req.method != "GET" {
-        HttpResponse::status(405, "GET only")
+    // POST for the OCSP responder look-alike (tests/suite/collect_field_online.rs).
+    let resp = if req.method != "GET" && req.method != "POST" {
+        HttpResponse::status(405, "GET or POST only")
     } else {
         let routes = st.routes.lock().unwrap().clone();
         routes
