@@ -418,3 +418,41 @@ fn ocsp_responder_failure_is_recorded_per_certificate_and_nothing_is_stored() {
     let b = seal(c);
     assert!(b.members_under("evidence/gpu/ocsp/").is_empty());
 }
+
+#[test]
+fn cli_import_with_fetch_rims_and_fetch_ocsp_writes_a_bundle_with_both() {
+    let w = World::start();
+    let rims = rim_service(
+        &w,
+        vec![
+            (DRIVER_ID, h100("NV_GPU_DRIVER_GH100_550.90.07.xml")),
+            (VBIOS_ID, h100("NV_GPU_VBIOS_1010_0200_882_96009F0001.xml")),
+        ],
+    );
+    let ocsp = ocsp_responder(&w);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gpu.zip");
+    assert_cmd::Command::cargo_bin("blyss-evidence")
+        .unwrap()
+        .args(["collect", "--gpu-evidence"])
+        .arg(root().join(H100).join("nvidia-evidence.json"))
+        .args(["--fetch-rims", "--fetch-ocsp", "--strict", "-q"])
+        .arg("--rim-service-url")
+        .arg(format!("{}/v1/rim/", rims.url()))
+        .arg("--ocsp-url")
+        .arg(format!("{}/", ocsp.url()))
+        .arg("--trust")
+        .arg(w.trust_file())
+        .arg("--key")
+        .arg(root().join("fixtures/keys/fixture-collector.key"))
+        .args(["--protocol", "snp-only", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let b = Bundle::open(&out).unwrap();
+    assert!(b
+        .member(&format!("evidence/gpu/rims/{DRIVER_ID}.json"))
+        .is_some());
+    assert_eq!(b.members_under("evidence/gpu/ocsp/").len(), 7);
+    assert!(b.member("evidence/gpu/nvidia-evidence.json").is_some());
+}
