@@ -22,6 +22,8 @@ Examples:
       --kds-url http://127.0.0.1:8080 --registry-mirror registry-1.docker.io=http://127.0.0.1:5000 -o t.zip
   # Slow networks: longer deadlines, more retries
   blyss-evidence collect https://enclave.blyss.dev --connect-timeout 20 --read-timeout 60 --timeout 120 --retries 5
+  # A Tinfoil enclave: its attestation, the release's Sigstore bundle (GitHub), AMD KDS, TLS, CT
+  blyss-evidence collect https://inference.tinfoil.sh --protocol tinfoil -o tinfoil.zip
   # Offline import
   blyss-evidence collect --attestation attestation.json -o imported.zip
   # Offline import of a document saved long ago: declare when it was observed
@@ -40,10 +42,11 @@ time left is not waited for, and the message says so); permanent errors (redirec
 too many, header too big, bad content encoding, TLS certificate errors) are not retried.
 Redirects (at most 5) are followed only https -> https and only to public addresses (checked
 on the resolved address); each hop is recorded in the signed statement. The URLs you give
-(service, --kds-url, mirrors, --log-list-url, --rim-service-url, --ocsp-url, firmware URLs) may be
-anything.
+(service, --kds-url, mirrors, --log-list-url, --rim-service-url, --ocsp-url, --github-api-url,
+--github-url, firmware URLs) may be anything.
 Size caps (decoded bytes): attestation document 4 MiB, firmware 32 MiB, each AMD KDS answer
-2 MiB, each RIM-service answer 2 MiB, each OCSP response 64 KiB, registry manifest 4 MiB, image config 8 MiB, registry token 1 MiB,
+2 MiB, each RIM-service answer 2 MiB, each OCSP response 64 KiB, each GitHub API answer 4 MiB,
+registry manifest 4 MiB, image config 8 MiB, registry token 1 MiB,
 anything else (CT log list and log answers) --max-bytes (default 16 MiB). gzip is accepted (the cap applies after
 decoding); no proxy is used (the TLS capture must see the service's own certificate). A
 resource that fails is recorded as a warning in the signed statement (fatal with --strict).
@@ -167,6 +170,24 @@ pub struct NetArgs {
     /// OCSP responder URL for --fetch-ocsp, e.g. `--ocsp-url https://ocsp.ndis.nvidia.com/`.
     #[arg(long, value_name = "URL", default_value = DEFAULT_NVIDIA_OCSP_URL)]
     pub ocsp_url: String,
+    /// `--protocol tinfoil`: the GitHub repository whose signed releases name the enclave's
+    /// measurement, e.g. `--tinfoil-repo tinfoilsh/confidential-model-router`.
+    #[arg(
+        long,
+        value_name = "OWNER/REPO",
+        default_value = "tinfoilsh/confidential-model-router"
+    )]
+    pub tinfoil_repo: String,
+    /// `--protocol tinfoil`: compare against this release tag instead of the latest release
+    /// (an enclave may run an older release), e.g. `--tinfoil-release v0.0.38`.
+    #[arg(long, value_name = "TAG")]
+    pub tinfoil_release: Option<String>,
+    /// `--protocol tinfoil`: GitHub REST API base URL, e.g. `--github-api-url https://api.github.com`.
+    #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
+    pub github_api_url: String,
+    /// `--protocol tinfoil`: GitHub base URL for release downloads, e.g. `--github-url https://github.com`.
+    #[arg(long, value_name = "URL", default_value = "https://github.com")]
+    pub github_url: String,
 }
 
 fn parse_mirror(s: &str) -> Result<(String, String), String> {
@@ -232,6 +253,12 @@ impl NetArgs {
                 rim_service_url: self.rim_service_url.clone(),
                 fetch_ocsp: self.fetch_ocsp,
                 ocsp_url: self.ocsp_url.clone(),
+            },
+            tinfoil: blyss_evidence::collect::tinfoil::TinfoilOptions {
+                repo: self.tinfoil_repo.clone(),
+                release: self.tinfoil_release.clone(),
+                github_api_url: self.github_api_url.clone(),
+                github_url: self.github_url.clone(),
             },
         })
     }

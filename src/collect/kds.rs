@@ -223,12 +223,15 @@ const VCEK_TYPES: &[&str] = &[
 /// Fetches chain, CRL and VCEK (for a VLEK report: ASVK chain and CRL
 /// only) concurrently into `out` (paths from [`layout`]). Each failure is
 /// recorded through [`Evidence::failed`].
-pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
+///
+/// Returns the VCEK it stored (the Tinfoil collector puts it in the
+/// bundle it assembles).
+pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) -> Option<Vec<u8>> {
     let product = match product_of(doc, ctx.options.amd_product.as_deref()) {
         Ok(p) => p,
         Err(e) => {
             out.failed("AMD KDS", &ctx.options.kds_url, e);
-            return;
+            return None;
         }
     };
     let kds = ctx.options.kds_url.as_str();
@@ -262,8 +265,10 @@ pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
             validate_vcek,
         ));
     }
+    let vcek: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
     std::thread::scope(|s| {
         for (label, url, path, types, validate) in jobs {
+            let vcek = &vcek;
             s.spawn(move || {
                 let req = Request::get(url.clone()).max_bytes(MAX_KDS_BYTES);
                 match ctx.fetch(label, &req) {
@@ -275,12 +280,16 @@ pub fn collect(ctx: &CollectCtx, doc: &AttestationDocument, out: &Evidence) {
                         ctx.check_media_type(label, &r, types, out);
                         let rel = path.strip_prefix("evidence/").unwrap_or(path);
                         out.add_response(rel, &r, ctx.now());
+                        if path == layout::KDS_VCEK {
+                            *vcek.lock().unwrap_or_else(|e| e.into_inner()) = Some(r.body);
+                        }
                     }
                     Err(e) => out.failed_http(label, &e),
                 }
             });
         }
     });
+    vcek.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 type Validate = fn(&[u8]) -> Result<(), String>;

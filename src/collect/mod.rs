@@ -39,6 +39,7 @@ pub mod http;
 pub mod kds;
 pub mod nvidia;
 pub mod registry;
+pub mod tinfoil;
 pub mod tls;
 
 use http::{HttpClient, HttpConfig, HttpError, Request, Response};
@@ -117,6 +118,8 @@ pub struct CollectOptions {
     pub allow_private_redirects_unsafe: bool,
     /// NVIDIA RIM service and OCSP responder (`--fetch-rims`, `--fetch-ocsp`).
     pub nvidia: nvidia::NvidiaOptions,
+    /// Where a Tinfoil enclave's release evidence comes from (`--protocol tinfoil`).
+    pub tinfoil: tinfoil::TinfoilOptions,
 }
 
 /// Default of `--deadline`.
@@ -151,6 +154,7 @@ impl CollectOptions {
             deadline: DEFAULT_DEADLINE,
             allow_private_redirects_unsafe: false,
             nvidia: nvidia::NvidiaOptions::default(),
+            tinfoil: tinfoil::TinfoilOptions::default(),
         }
     }
 }
@@ -497,6 +501,9 @@ pub struct Collected {
 
 /// Collects the evidence of `opts.url` into a bundle builder.
 pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, CollectError> {
+    if tinfoil::is_tinfoil(&opts.protocol) {
+        return tinfoil::collect(opts, trust);
+    }
     let target = Target::parse(&opts.url)?;
     let started = crate::util::now();
     let mut http_cfg = opts.http.clone();

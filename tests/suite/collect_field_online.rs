@@ -456,3 +456,240 @@ fn cli_import_with_fetch_rims_and_fetch_ocsp_writes_a_bundle_with_both() {
     assert_eq!(b.members_under("evidence/gpu/ocsp/").len(), 7);
     assert!(b.member("evidence/gpu/nvidia-evidence.json").is_some());
 }
+
+// ---------------------------------------------------------------------------
+// Tinfoil enclave (issue 17, online collect)
+// ---------------------------------------------------------------------------
+
+const TINFOIL_REPO: &str = "tinfoilsh/confidential-model-router";
+
+fn tinfoil_bundle() -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(root().join(
+            "fixtures/field/tinfoil-bundle-inference-genoa-v3-sigstore/attestation-bundle.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+/// The world's enclave serving the real Tinfoil bundle's pieces at Tinfoil's
+/// well-known paths, KDS serving its VCEK for the report's chip and TCB
+/// (AMD's real Genoa ASK/ARK), and a GitHub API look-alike serving release
+/// v0.0.38 (`release_body`) and its Sigstore bundle.
+fn tinfoil_world(release_body: &str) -> (World, world::Server) {
+    use base64::Engine;
+    let w = World::start();
+    let b = tinfoil_bundle();
+    let att = serde_json::to_vec(&b["enclaveAttestationReport"]).unwrap();
+    w.enclave
+        .serve("/.well-known/tinfoil-attestation", "application/json", att);
+    let cert = serde_json::to_vec(&serde_json::json!({"certificate": b["enclaveCert"]})).unwrap();
+    w.enclave
+        .serve("/.well-known/tinfoil-certificate", "application/json", cert);
+    let report =
+        blyss_evidence::collect::tinfoil::report_of(&b["enclaveAttestationReport"]).unwrap();
+    let vcek = base64::engine::general_purpose::STANDARD
+        .decode(b["vcek"].as_str().unwrap())
+        .unwrap();
+    let prod = TrustSet::production();
+    let genoa = prod.amd.get("Genoa").unwrap();
+    let c = world::KdsContent {
+        product: "Genoa".into(),
+        cert_chain_pem: world::pem_chain(&[&genoa.ask, &genoa.ark]),
+        crl_der: world::test_crl(&w.ca),
+        vcek_der: vcek,
+        chip_id: report[0x1A0..0x1E0].try_into().unwrap(),
+        reported_tcb: report[0x180..0x188].try_into().unwrap(),
+    };
+    w.serve_kds(&c, &genoa.ark, &genoa.ask);
+    let gh = service(&w, "github-api", 40);
+    let rel = serde_json::to_vec(&serde_json::json!({"tag_name": "v0.0.38", "body": release_body}))
+        .unwrap();
+    for p in ["latest", "tags/v0.0.38"] {
+        gh.serve(
+            &format!("/repos/{TINFOIL_REPO}/releases/{p}"),
+            "application/json",
+            rel.clone(),
+        );
+    }
+    let digest = b["digest"].as_str().unwrap();
+    let atts = serde_json::to_vec(&serde_json::json!({
+        "attestations": [{"bundle": b["sigstoreBundle"], "repository_id": 1}]
+    }))
+    .unwrap();
+    gh.serve(
+        &format!("/repos/{TINFOIL_REPO}/attestations/sha256:{digest}"),
+        "application/json",
+        atts,
+    );
+    (w, gh)
+}
+
+fn tinfoil_options(w: &World, gh: &world::Server) -> blyss_evidence::collect::CollectOptions {
+    let mut o = world::options(w, "tinfoil");
+    o.tinfoil.github_api_url = gh.url();
+    o.tinfoil.github_url = gh.url();
+    o
+}
+
+#[test]
+fn tinfoil_enclave_collect_assembles_the_bundle_the_offline_import_stores_from_the_latest_release()
+{
+    let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
+    let (w, gh) = tinfoil_world(&format!("Release v0.0.38\n\nDigest: `{digest}`\n"));
+    let trust = world::trust(&w);
+    let c = blyss_evidence::collect::collect(&tinfoil_options(&w, &gh), &trust).unwrap();
+    assert!(
+        !c.warnings
+            .iter()
+            .any(|m| m.contains("Tinfoil") || m.contains("AMD")),
+        "{:#?}",
+        c.warnings
+    );
+    let mut hits = gh.hits("/");
+    hits.sort();
+    assert_eq!(
+        hits,
+        vec![
+            format!("/repos/{TINFOIL_REPO}/attestations/sha256:{digest}"),
+            format!("/repos/{TINFOIL_REPO}/releases/latest"),
+        ]
+    );
+    let b = seal(c);
+    let got: serde_json::Value = serde_json::from_slice(
+        b.member("evidence/tinfoil/attestation-bundle.json")
+            .unwrap(),
+    )
+    .unwrap();
+    let want = tinfoil_bundle();
+    for k in [
+        "enclaveAttestationReport",
+        "digest",
+        "sigstoreBundle",
+        "vcek",
+        "enclaveCert",
+    ] {
+        assert_eq!(
+            got[k], want[k],
+            "{k}: assembled from the answers, equal to Tinfoil's bundle"
+        );
+    }
+    assert_eq!(got["domain"], "127.0.0.1");
+    let rec: serde_json::Value =
+        serde_json::from_slice(b.member("evidence/tinfoil/collect.json").unwrap()).unwrap();
+    assert_eq!(rec["release"], "v0.0.38");
+    assert_eq!(rec["repository"], TINFOIL_REPO);
+    assert!(
+        rec["why"].as_str().unwrap().contains("latest release"),
+        "{rec}"
+    );
+    assert!(
+        rec["digest_from"].as_str().unwrap().contains("body"),
+        "{rec}"
+    );
+    for m in [
+        "evidence/tinfoil/enclave-attestation.json",
+        "evidence/tinfoil/enclave-certificate.json",
+        "evidence/tinfoil/release.json",
+        "evidence/tinfoil/github-attestations.json",
+        "evidence/amd/vcek.der",
+        "evidence/amd/cert_chain.pem",
+        "evidence/tls/handshake.json",
+    ] {
+        assert!(b.member(m).is_some(), "{m}");
+    }
+    assert!(b.member("evidence/attestation.json").is_none());
+}
+
+#[test]
+fn tinfoil_release_given_explicitly_reads_tinfoil_hash_through_an_https_redirect_and_records_it() {
+    let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
+    // No digest in the release body: the tinfoil.hash asset is read; the
+    // download redirects (as GitHub's does) to another https host.
+    let (w, gh) = tinfoil_world("Release notes without a digest");
+    let objects = service(&w, "objects", 41);
+    objects.serve(
+        "/blob/tinfoil.hash",
+        "application/octet-stream",
+        format!("{digest}\n").into_bytes(),
+    );
+    let to = format!("{}/blob/tinfoil.hash", objects.url());
+    gh.route(
+        &format!("/{TINFOIL_REPO}/releases/download/v0.0.38/tinfoil.hash"),
+        move |_| world::HttpResponse::status(302, "").header("Location", &to),
+    );
+    let mut o = tinfoil_options(&w, &gh);
+    o.tinfoil.release = Some("v0.0.38".into());
+    o.allow_private_redirects_unsafe = true;
+    let c = blyss_evidence::collect::collect(&o, &world::trust(&w)).unwrap();
+    assert!(
+        gh.hits("/")
+            .contains(&format!("/repos/{TINFOIL_REPO}/releases/tags/v0.0.38")),
+        "{:?}",
+        gh.hits("/")
+    );
+    assert!(
+        c.builder
+            .redirects
+            .iter()
+            .any(|r| r.requested.ends_with("/tinfoil.hash") && r.hops.len() == 1),
+        "the hop is recorded"
+    );
+    let b = seal(c);
+    let rec: serde_json::Value =
+        serde_json::from_slice(b.member("evidence/tinfoil/collect.json").unwrap()).unwrap();
+    assert!(
+        rec["why"]
+            .as_str()
+            .unwrap()
+            .contains("--tinfoil-release v0.0.38"),
+        "{rec}"
+    );
+    assert!(
+        rec["digest_from"]
+            .as_str()
+            .unwrap()
+            .contains("tinfoil.hash"),
+        "{rec}"
+    );
+    assert_eq!(rec["digest"], digest.as_str());
+    assert!(b.member("evidence/tinfoil/tinfoil.hash").is_some());
+    let got: serde_json::Value = serde_json::from_slice(
+        b.member("evidence/tinfoil/attestation-bundle.json")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(got["sigstoreBundle"], tinfoil_bundle()["sigstoreBundle"]);
+}
+
+#[test]
+fn tinfoil_release_without_a_sigstore_attestation_is_recorded_and_the_bundle_says_null() {
+    let (w, gh) =
+        tinfoil_world("Digest: `0000000000000000000000000000000000000000000000000000000000000000`");
+    let c = blyss_evidence::collect::collect(&tinfoil_options(&w, &gh), &world::trust(&w)).unwrap();
+    assert!(
+        c.warnings
+            .iter()
+            .any(|m| m.contains("Tinfoil Sigstore bundle") && m.contains("404")),
+        "{:#?}",
+        c.warnings
+    );
+    let b = seal(c);
+    let got: serde_json::Value = serde_json::from_slice(
+        b.member("evidence/tinfoil/attestation-bundle.json")
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(got["sigstoreBundle"].is_null(), "fails closed in the audit");
+}
+
+#[test]
+fn tinfoil_enclave_without_its_attestation_is_fatal_and_writes_nothing() {
+    let w = World::start();
+    let gh = service(&w, "github-api", 42);
+    let e = blyss_evidence::collect::collect(&tinfoil_options(&w, &gh), &world::trust(&w))
+        .err()
+        .expect("nothing to audit");
+    assert!(e.to_string().contains("tinfoil-attestation"), "{e}");
+}
