@@ -36,6 +36,14 @@ const NOT_RUN: &[(&str, &str)] = &[
         "blyss-evidence measure --firmware OVMF.fd --kernel vmlinuz --initrd initrd.img",
         "needs a kernel and an initrd image: none is shipped (the sev-snp-measure-style inputs are tested in measure_cli)",
     ),
+    (
+        "blyss-evidence collect --gpu-evidence nvidia-evidence.json --fetch-rims --fetch-ocsp",
+        "asks NVIDIA's RIM service and OCSP responder, which the test world does not replace here (run against look-alikes in collect_field_online::cli_import_with_fetch_rims_and_fetch_ocsp_writes_a_bundle_with_both)",
+    ),
+    (
+        "blyss-evidence collect https://inference.tinfoil.sh --protocol tinfoil",
+        "needs GitHub's API and a Tinfoil enclave: run against look-alikes serving the real Tinfoil bundle in collect_field_online::tinfoil_*",
+    ),
 ];
 
 /// Documented commands whose text implies an exit code other than 0,
