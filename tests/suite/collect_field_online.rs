@@ -394,7 +394,7 @@ fn ocsp_is_asked_once_per_covered_certificate_and_each_answer_stored_as_received
     assert_eq!(stored.len(), 7);
     for (name, der) in canned_ocsp() {
         assert!(
-            stored.iter().any(|s| *s == der.as_slice()),
+            stored.contains(&der.as_slice()),
             "{name}: the responder's answer must be stored byte for byte"
         );
     }
