@@ -693,3 +693,31 @@ fn tinfoil_enclave_without_its_attestation_is_fatal_and_writes_nothing() {
         .expect("nothing to audit");
     assert!(e.to_string().contains("tinfoil-attestation"), "{e}");
 }
+
+#[test]
+fn online_blyss_collect_with_fetch_ocsp_asks_about_the_documents_device_and_inline_rim_chains() {
+    let w = World::start();
+    w.serve_real_blyss(
+        &std::fs::read(root().join("fixtures/blyss/attestation-2024-01.json")).unwrap(),
+    );
+    let ocsp = ocsp_responder(&w);
+    let mut o = world::options(&w, "v0.0.1");
+    o.nvidia.fetch_ocsp = true;
+    o.nvidia.ocsp_url = format!("{}/", ocsp.url());
+    let c = blyss_evidence::collect::collect(&o, &world::trust(&w)).unwrap();
+    assert!(
+        !c.warnings.iter().any(|m| m.contains("OCSP")),
+        "{:#?}",
+        c.warnings
+    );
+    let posts = ocsp
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    // Device chain: 3 (not the FMC leaf, not the root); inline driver and
+    // VBIOS RIM chains: 2 signers, and their shared L3 and L2 once each.
+    assert_eq!(posts, 7, "{posts} OCSP requests");
+    let b = seal(c);
+    assert_eq!(b.members_under("evidence/gpu/ocsp/").len(), posts);
+}
