@@ -337,15 +337,38 @@ pub fn collect(
                 url: doc_url.clone(),
                 cause: format!("the Tinfoil attestation is not JSON: {e}"),
             })?;
-        let report = report_of(&doc_json).map_err(|e| CollectError::Document {
-            url: doc_url.clone(),
-            cause: format!("malformed Tinfoil attestation: {e}"),
-        })?;
-        let snp =
-            AttestationDocument::from_raw(&report, &[]).map_err(|e| CollectError::Document {
+        // A TDX enclave (or any other format) is stored as received and
+        // reported by the audit as not supported; only an SNP report needs
+        // (and gets) AMD KDS.
+        let format = doc_json
+            .get("format")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let snp = if format.contains("sev-snp") {
+            let report = report_of(&doc_json).map_err(|e| CollectError::Document {
                 url: doc_url.clone(),
-                cause: e.to_string(),
+                cause: format!("malformed Tinfoil attestation: {e}"),
             })?;
+            Some(AttestationDocument::from_raw(&report, &[]).map_err(|e| {
+                CollectError::Document {
+                    url: doc_url.clone(),
+                    cause: e.to_string(),
+                }
+            })?)
+        } else if doc_json.get("body").and_then(Value::as_str).is_some() {
+            ev.warn(format!(
+                "the Tinfoil attestation of {} has format {:?}, not SEV-SNP: stored as received, no AMD KDS material fetched; the audit reports it as not supported",
+                target.base,
+                crate::util::visible(&format)
+            ));
+            None
+        } else {
+            return Err(CollectError::Document {
+                url: doc_url.clone(),
+                cause: "malformed Tinfoil attestation: no `format` and `body` strings".into(),
+            });
+        };
         ctx.check_media_type("Tinfoil attestation", &doc_resp, &["application/json"], ev);
         ev.add_response("tinfoil/enclave-attestation.json", &doc_resp, ctx.now());
         super::store_document_connection(ctx, &doc_resp, ev);
@@ -395,7 +418,10 @@ pub fn collect(
                 }
                 Some((r, bundle))
             });
-            let kds = s2.spawn(move || super::kds::collect(ctx, snp, ev));
+            let kds = s2.spawn(move || {
+                snp.as_ref()
+                    .and_then(|snp| super::kds::collect(ctx, snp, ev))
+            });
             (
                 second
                     .join()

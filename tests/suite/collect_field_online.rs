@@ -478,10 +478,15 @@ fn tinfoil_bundle() -> serde_json::Value {
 /// (AMD's real Genoa ASK/ARK), and a GitHub API look-alike serving release
 /// v0.0.38 (`release_body`) and its Sigstore bundle.
 fn tinfoil_world(release_body: &str) -> (World, world::Server) {
+    let att = serde_json::to_vec(&tinfoil_bundle()["enclaveAttestationReport"]).unwrap();
+    tinfoil_world_serving(att, release_body)
+}
+
+/// [`tinfoil_world`] with this enclave attestation document.
+fn tinfoil_world_serving(att: Vec<u8>, release_body: &str) -> (World, world::Server) {
     use base64::Engine;
     let w = World::start();
     let b = tinfoil_bundle();
-    let att = serde_json::to_vec(&b["enclaveAttestationReport"]).unwrap();
     w.enclave
         .serve("/.well-known/tinfoil-attestation", "application/json", att);
     let cert = serde_json::to_vec(&serde_json::json!({"certificate": b["enclaveCert"]})).unwrap();
@@ -720,4 +725,36 @@ fn online_blyss_collect_with_fetch_ocsp_asks_about_the_documents_device_and_inli
     assert_eq!(posts, 7, "{posts} OCSP requests");
     let b = seal(c);
     assert_eq!(b.members_under("evidence/gpu/ocsp/").len(), posts);
+}
+
+#[test]
+fn tinfoil_tdx_enclave_is_stored_as_received_with_a_warning_and_no_kds_request() {
+    let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
+    let tdx = serde_json::to_vec(&serde_json::json!({
+        "format": "https://tinfoil.sh/predicate/tdx-guest/v2",
+        "body": "H4sIAAAAAAAA/wMAAAAAAAAAAAA=",
+    }))
+    .unwrap();
+    let (w, gh) = tinfoil_world_serving(tdx, &format!("Digest: `{digest}`"));
+    let c = blyss_evidence::collect::collect(&tinfoil_options(&w, &gh), &world::trust(&w)).unwrap();
+    assert!(
+        c.warnings
+            .iter()
+            .any(|m| m.contains("tdx-guest") && m.contains("not supported")),
+        "{:#?}",
+        c.warnings
+    );
+    assert!(w.kds.hits("/").is_empty(), "no KDS request for TDX");
+    let b = seal(c);
+    let got: serde_json::Value = serde_json::from_slice(
+        b.member("evidence/tinfoil/attestation-bundle.json")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        got["enclaveAttestationReport"]["format"],
+        "https://tinfoil.sh/predicate/tdx-guest/v2"
+    );
+    assert!(got["vcek"].is_null());
+    assert_eq!(got["sigstoreBundle"], tinfoil_bundle()["sigstoreBundle"]);
 }
