@@ -758,3 +758,43 @@ fn tinfoil_tdx_enclave_is_stored_as_received_with_a_warning_and_no_kds_request()
     assert!(got["vcek"].is_null());
     assert_eq!(got["sigstoreBundle"], tinfoil_bundle()["sigstoreBundle"]);
 }
+
+#[test]
+fn oversized_rim_service_and_ocsp_answers_are_refused_at_their_caps_and_not_stored() {
+    let w = World::start();
+    let rims = rim_service(
+        &w,
+        vec![
+            (DRIVER_ID, h100("NV_GPU_DRIVER_GH100_550.90.07.xml")),
+            (VBIOS_ID, h100("NV_GPU_VBIOS_1010_0200_882_96009F0001.xml")),
+        ],
+    );
+    // 3 MiB, close-delimited (no Content-Length to refuse early on).
+    rims.fault(
+        "/v1/rim/",
+        world::Fault::Oversize {
+            bytes: 3 * 1024 * 1024,
+            declared: false,
+        },
+    );
+    let ocsp = ocsp_responder(&w);
+    ocsp.fault(
+        "/",
+        world::Fault::Oversize {
+            bytes: 128 * 1024,
+            declared: true,
+        },
+    );
+    let c = import_and_fetch(&w, &rims, Some(&ocsp));
+    let capped = |what: &str| {
+        c.warnings
+            .iter()
+            .filter(|m| m.contains(what) && m.contains("cap"))
+            .count()
+    };
+    assert_eq!(capped("NVIDIA RIM"), 2, "{:#?}", c.warnings);
+    assert_eq!(capped("NVIDIA OCSP"), 3, "{:#?}", c.warnings);
+    let b = seal(c);
+    assert!(b.members_under("evidence/gpu/rims/").is_empty());
+    assert!(b.members_under("evidence/gpu/ocsp/").is_empty());
+}
