@@ -29,10 +29,10 @@ Examples:
   # Offline import of a document saved long ago: declare when it was observed
   blyss-evidence collect --attestation attestation.json --observed-at 2024-01-15T00:00:00Z -o imported.zip
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
+  # NVIDIA GPU evidence, its RIMs from NVIDIA's RIM service and OCSP answers from NVIDIA's responder
+  blyss-evidence collect --gpu-evidence nvidia-evidence.json --fetch-rims --fetch-ocsp --protocol snp-only -o gpu-online.zip
   # NVIDIA GPU evidence (NVIDIA's interchange JSON) with its driver and VBIOS RIMs
   blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --protocol snp-only -o gpu.zip
-  # The same, RIMs from NVIDIA's RIM service and OCSP answers from NVIDIA's responder
-  blyss-evidence collect --gpu-evidence nvidia-evidence.json --fetch-rims --fetch-ocsp --protocol snp-only -o gpu.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
 overall per-resource deadline, and the whole collection one --deadline (default 300 s);
@@ -45,7 +45,7 @@ on the resolved address); each hop is recorded in the signed statement. The URLs
 (service, --kds-url, mirrors, --log-list-url, --rim-service-url, --ocsp-url, --github-api-url,
 --github-url, firmware URLs) may be anything.
 Size caps (decoded bytes): attestation document 4 MiB, firmware 32 MiB, each AMD KDS answer
-2 MiB, each RIM-service answer 2 MiB, each OCSP response 64 KiB, each GitHub API answer 4 MiB,
+2 MiB, each RIM-service answer 2 MiB, each OCSP response 32 KiB, each GitHub API answer 4 MiB,
 registry manifest 4 MiB, image config 8 MiB, registry token 1 MiB,
 anything else (CT log list and log answers) --max-bytes (default 16 MiB). gzip is accepted (the cap applies after
 decoding); no proxy is used (the TLS capture must see the service's own certificate). A

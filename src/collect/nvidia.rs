@@ -49,7 +49,7 @@ pub const DEFAULT_OCSP_URL: &str = "https://ocsp.ndis.nvidia.com/";
 pub const OCSP_DIR: &str = "gpu/ocsp/";
 /// Size cap of one OCSP response (NVIDIA's are ≈ 1 KiB with the responder
 /// certificate).
-pub const MAX_OCSP_BYTES: u64 = 64 * 1024;
+pub const MAX_OCSP_BYTES: u64 = 32 * 1024;
 /// Most OCSP requests of one collection (8 GPUs × 3 + RIM chains fit).
 pub const MAX_OCSP_REQUESTS: usize = 128;
 
