@@ -501,7 +501,7 @@ pub struct Collected {
 
 /// Collects the evidence of `opts.url` into a bundle builder.
 pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, CollectError> {
-    if tinfoil::is_tinfoil(&opts.protocol) {
+    if tinfoil::selects(&opts.protocol) {
         return tinfoil::collect(opts, trust);
     }
     let target = Target::parse(&opts.url)?;

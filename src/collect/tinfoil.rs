@@ -94,6 +94,13 @@ pub fn is_tinfoil(protocol: &str) -> bool {
     protocol == "tinfoil" || protocol.starts_with("tinfoil-")
 }
 
+/// Whether `--protocol` (an id or a protocol file) selects this collector:
+/// by the id given, or by the id inside the file it names.
+pub fn selects(protocol: &str) -> bool {
+    is_tinfoil(protocol)
+        || crate::protocol::Protocol::load(protocol).is_ok_and(|p| is_tinfoil(&p.id))
+}
+
 /// `owner/repo` with GitHub's name characters only (it goes into URLs).
 pub fn valid_repo(r: &str) -> bool {
     let mut parts = r.split('/');
