@@ -414,9 +414,22 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
 #[cfg(feature = "collect")]
 fn fetch_for_import(a: &CollectArgs, b: BundleBuilder) -> anyhow::Result<BundleBuilder> {
     use blyss_evidence::evidence::gpu;
+    use std::io::Read;
+    // The import already read these files under its caps; read again under
+    // the same caps (a file that grew in between is refused, not trusted).
+    let read = |p: &std::path::Path, cap: usize| -> anyhow::Result<Vec<u8>> {
+        let mut v = Vec::new();
+        std::fs::File::open(p)
+            .and_then(|f| f.take(cap as u64 + 1).read_to_end(&mut v))
+            .with_context(|| format!("reading {}", p.display()))?;
+        if v.len() > cap {
+            bail!("{}: larger than its {cap}-byte cap", p.display());
+        }
+        Ok(v)
+    };
     let mut gpus = Vec::new();
     if let Some(p) = &a.attestation {
-        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let bytes = read(p, blyss_evidence::evidence::attestation::MAX_DOC_BYTES)?;
         let doc = blyss_evidence::evidence::attestation::AttestationDocument::parse_json(&bytes)
             .with_context(|| format!("{}", p.display()))?;
         if let Some(g) = doc.gpu.as_ref().and_then(|g| gpu::parse(g).ok()) {
@@ -430,11 +443,11 @@ fn fetch_for_import(a: &CollectArgs, b: BundleBuilder) -> anyhow::Result<BundleB
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        let text = std::fs::read(r).with_context(|| format!("reading {}", r.display()))?;
+        let text = read(r, gpu::nvidia::MAX_RIM)?;
         rims.push((name, String::from_utf8_lossy(&text).into_owned()));
     }
     if let Some(p) = &a.gpu_evidence {
-        let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+        let bytes = read(p, gpu::nvidia::MAX_FILE)?;
         let g = gpu::nvidia::parse(&bytes, &rims, gpus.len())
             .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
         gpus.extend(g);
