@@ -151,7 +151,7 @@ fn rim_for_another_version_fails_switch_measurements_saying_none_was_supplied() 
     assert_eq!(st(&r, "switch.measurements"), Status::Fail);
     let s = sum(&r, "switch.measurements");
     assert!(
-        s.contains("no switch_bios RIM for version 96.10.55.00.01 was supplied"),
+        s.contains("no switch-BIOS RIM for version 96.10.55.00.01 was supplied"),
         "{s}"
     );
     assert_eq!(st(&r, "switch.spdm-signature"), Status::Pass);

@@ -144,7 +144,7 @@ fn pick(
             Err(_) => false,
         })
         .collect();
-    let name = kind.as_str();
+    let name = kind.label();
     match hits.as_slice() {
         [one] => Ok(one.1.clone()),
         [] => Err(format!(
@@ -398,7 +398,7 @@ mod tests {
             .vbios_rim
             .as_ref()
             .unwrap_err()
-            .contains("no switch_bios RIM for version 96.10.55.00.01"));
+            .contains("no switch-BIOS RIM for version 96.10.55.00.01"));
     }
 
     #[test]
