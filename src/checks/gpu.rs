@@ -14,6 +14,11 @@
 //! * `gpu.binding` — warning: the GPU evidence is not bound to the SNP
 //!   report or to the TLS session.
 //!
+//! The same checks judge NVSwitch evidence (`collect --switch-evidence`) as
+//! the `switch` family: ids `switch.*`, subjects `switch0`, `switch1`, …,
+//! one switch-BIOS RIM instead of the driver and VBIOS RIMs
+//! ([`run_switches`], [`id_of`]).
+//!
 //! Certificate validity is judged under an explicit time policy
 //! ([`CertTimePolicy`]): the evidence carries no signed time.
 
