@@ -173,6 +173,9 @@ pub fn summarize_families(results: &[CheckResult]) -> Vec<FamilySummary> {
         }
         seen.push(fam.id);
         let rs: Vec<&CheckResult> = results.iter().filter(|r| r.family == fam.id).collect();
+        if rs.is_empty() && checks::OPTIONAL_FAMILIES.contains(&fam.id) {
+            continue;
+        }
         out.push(family_summary(fam.id, fam.title, &rs));
     }
     // Synthetic results for families not in the registry (fail-closed ones).
