@@ -192,10 +192,12 @@ pub fn judge_body(p: &Parsed, leaf_ok: bool) -> Result<String, String> {
                 String::new(),
             )
         }
-        ("intoto", _) => return Err(format!(
+        ("intoto", _) => {
+            return Err(format!(
             "Rekor intoto {} bodies are not supported (this verifier reads dsse 0.0.1 and 0.0.2)",
             crate::util::visible(api)
-        )),
+        ))
+        }
         _ => {
             return Err(format!(
                 "Rekor entry kind {} {} is not supported",
