@@ -125,9 +125,8 @@ fn real_tinfoil_bundle_passes_every_step_with_the_readme_facts() {
 
 #[test]
 fn real_bundle_verifies_under_the_embedded_production_trusted_root() {
-    let root = blyss_evidence::trust::TrustSet::production()
-        .sigstore_root()
-        .unwrap();
+    let set = blyss_evidence::trust::TrustSet::production();
+    let root = blyss_evidence::evidence::sigstore::trusted_root_of(&set).unwrap();
     assert!(verify_bundle(&bundle(), &root, &policy()).passed());
 }
 
@@ -557,7 +556,10 @@ fn trust_file_may_supply_another_sigstore_root_and_a_bad_one_is_refused() {
     .unwrap();
     let set = blyss_evidence::trust::TrustSet::load(&f).unwrap();
     assert!(!set.production);
-    assert_eq!(set.sigstore_root().unwrap(), t.trusted_root());
+    assert_eq!(
+        blyss_evidence::evidence::sigstore::trusted_root_of(&set).unwrap(),
+        t.trusted_root()
+    );
     std::fs::write(dir.path().join("root.json"), b"{\"mediaType\":\"x\"}").unwrap();
     assert!(blyss_evidence::trust::TrustSet::load(&f).is_err());
     // A trust file without one has none: Sigstore verification cannot pass.
@@ -566,8 +568,6 @@ fn trust_file_may_supply_another_sigstore_root_and_a_bad_one_is_refused() {
         br#"{"schema":"blyss-evidence.trust/v1","name":"t","version":"1"}"#,
     )
     .unwrap();
-    assert!(blyss_evidence::trust::TrustSet::load(&f)
-        .unwrap()
-        .sigstore_root()
-        .is_err());
+    let none = blyss_evidence::trust::TrustSet::load(&f).unwrap();
+    assert!(blyss_evidence::evidence::sigstore::trusted_root_of(&none).is_err());
 }

@@ -119,6 +119,16 @@ impl BundleVerification {
     }
 }
 
+/// The Sigstore trusted root of a trust set, parsed strictly. Errors when
+/// the set has none or it does not parse (every step needing it then fails).
+pub fn trusted_root_of(t: &crate::trust::TrustSet) -> Result<TrustedRoot, String> {
+    let bytes = t
+        .sigstore_trusted_root
+        .as_ref()
+        .ok_or("the trust set has no Sigstore trusted root")?;
+    TrustedRoot::from_json(bytes).map_err(|e| e.to_string())
+}
+
 /// The step names, in the order they are reported.
 pub const STEPS: &[&str] = &[
     "bundle",
