@@ -271,10 +271,7 @@ pub fn verify_bundle(
     ));
 
     let leaf = cert::parse(&parsed.cert_der).map_err(|e| format!("Fulcio certificate: {e}"));
-    let leaf_spki = leaf
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|c| cert::spki(c));
+    let leaf_spki = leaf.as_ref().map_err(Clone::clone).and_then(cert::spki);
 
     // dsse-signature
     let pae_bytes = pae(&parsed.payload_type, &parsed.payload);
