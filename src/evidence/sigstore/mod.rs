@@ -65,7 +65,9 @@ pub struct Step {
     pub outcome: Result<String, String>,
 }
 
-/// The facts a verified (or partly verified) bundle states.
+/// The facts a verified (or partly verified) bundle states. Strings come
+/// from the evidence as found: make them visible (`util::visible`) before
+/// printing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseFacts {
     /// The Fulcio leaf's SAN URI (the workflow identity).
@@ -199,7 +201,7 @@ pub fn split_github_san(san: &str) -> Option<(String, String, String)> {
 }
 
 /// Largest policy string / ref considered by the identity step.
-const MAX_IDENTITY_LEN: usize = 4096;
+const MAX_IDENTITY_LEN: usize = 1024;
 
 fn step(name: &'static str, outcome: Result<String, String>) -> Step {
     Step { name, outcome }
