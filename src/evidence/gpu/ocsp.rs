@@ -171,7 +171,7 @@ impl Single {
 
     /// Serial as upper-case hex (as `openssl` prints it).
     pub fn serial_hex(&self) -> String {
-        hex::encode_upper(&self.serial)
+        serial_hex(&self.serial)
     }
 }
 
@@ -191,6 +191,15 @@ pub struct Response {
     signature: Vec<u8>,
     /// Exact DER of `tbsResponseData` as received (the signed bytes).
     tbs: Vec<u8>,
+}
+
+/// A DER INTEGER's content as upper-case hex without the sign-padding
+/// zero byte (`00D69F…` → `D69F…`, as `openssl` prints serials).
+pub fn serial_hex(bytes: &[u8]) -> String {
+    match bytes {
+        [0, rest @ ..] if rest.first().is_some_and(|b| *b >= 0x80) => hex::encode_upper(rest),
+        _ => hex::encode_upper(bytes),
+    }
 }
 
 fn time_of(t: &x509_ocsp::OcspGeneralizedTime) -> Result<OffsetDateTime, String> {
@@ -316,6 +325,11 @@ impl Response {
                 .to_vec(),
             tbs,
         })
+    }
+
+    /// The signature bytes (DER ECDSA-Sig-Value) as received.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
     }
 
     fn names_signer(&self, signer: &CertInfo) -> bool {
@@ -528,7 +542,7 @@ pub fn judge(
 ) -> Judgement {
     let mut best = Judgement {
         subject: cert.subject.clone(),
-        serial: hex::encode_upper(cert.cert.tbs_certificate.serial_number.as_bytes()),
+        serial: serial_hex(cert.cert.tbs_certificate.serial_number.as_bytes()),
         outcome: Outcome::Missing,
         member: None,
         state: None,
