@@ -111,6 +111,14 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
         "vbios.xml",
         "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/NV_GPU_VBIOS_1010_0200_882_96009F0001.xml",
     ),
+    (
+        "l2.dat",
+        "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/test_gpu_certificate_l2_base64encoded_ocsp_response.dat",
+    ),
+    (
+        "l3.dat",
+        "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/test_gpu_certificate_l3_base64encoded_ocsp_response.dat",
+    ),
 ];
 
 /// Flags whose value is an output path (never substituted: it lands in the
