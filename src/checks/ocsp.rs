@@ -382,7 +382,11 @@ mod tests {
         ];
         DeviceChain {
             label: "device chain".into(),
-            chain: certs::verify_chain(&ders, &[w.root.der.clone()], LeafUse::DigitalSignature),
+            chain: certs::verify_chain(
+                &ders,
+                std::slice::from_ref(&w.root.der),
+                LeafUse::DigitalSignature,
+            ),
             leaf_covered: false,
         }
     }

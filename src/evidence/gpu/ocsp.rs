@@ -22,6 +22,7 @@
 //!     (names equal, signature by its key), carries the `id-kp-OCSPSigning`
 //!     EKU, allows digitalSignature when it has keyUsage, has no unknown
 //!     critical extension, and is valid at the response's `producedAt`.
+//!
 //!   NVIDIA's responses all use the second form (a delegated "NVIDIA OCSP
 //!   Responder …" certificate per issuing CA, by key id). Because the CA is
 //!   itself part of a chain verified to the trust set, an authorised
