@@ -324,7 +324,8 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             .filter(|m| m.starts_with(&prefix))
             .map(String::from),
     );
-    gpus.iter()
+    let mut out: Vec<CheckResult> = gpus
+        .iter()
         .zip(&chains)
         .map(|(g, c)| {
             judge_device(
@@ -338,7 +339,33 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
                 &evidence,
             )
         })
-        .collect()
+        .collect();
+    // One fact over every device: how many covered certificates ended how.
+    let labels: Vec<String> = out
+        .iter()
+        .flat_map(|r| {
+            r.details["certificates"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|c| c["outcome"].as_str().map(String::from))
+        .collect();
+    let count = |o: Outcome| labels.iter().filter(|l| *l == o.label()).count();
+    let fact = format!(
+        "{} certificates at {}: {} fresh and good, {} stale, {} without response, {} revoked or unknown, {} invalid",
+        labels.len(),
+        fmt_time(ctx.eval_time),
+        count(Outcome::Fresh),
+        count(Outcome::Stale(String::new())),
+        count(Outcome::Missing),
+        count(Outcome::Bad(String::new())),
+        count(Outcome::Invalid(String::new())),
+    );
+    if let Some(first) = out.first_mut() {
+        first.details.insert("fact:gpu.ocsp".into(), json!(fact));
+    }
+    out
 }
 
 #[cfg(test)]

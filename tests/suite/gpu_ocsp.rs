@@ -166,6 +166,10 @@ fn rim_chain_answers_are_fresh_at_their_produced_at_device_answers_stale() {
     assert_eq!(outcomes_of(&r, "device"), vec!["good, STALE"; 3]);
     assert_eq!(outcomes_of(&r, "driver RIM"), vec!["good, fresh"; 3]);
     assert_eq!(outcomes_of(&r, "vbios RIM"), vec!["good, fresh"]);
+    assert_eq!(
+        r.facts["gpu.ocsp"],
+        "7 certificates at 2025-10-24T11:32:22Z: 4 fresh and good, 3 stale, 0 without response, 0 revoked or unknown, 0 invalid"
+    );
     let c = ocsp(&r);
     assert_eq!(c.status, Status::Warn);
     let first = &c.details["certificates"][3];
@@ -479,9 +483,17 @@ fn collect_ocsp_stores_each_response_as_received_and_a_stale_answer_does_not_fai
         .arg(root().join("fixtures/keys/fixture-collector.key.pub"))
         .arg("--json")
         .arg(&json)
+        .arg("--html")
+        .arg(dir.path().join("r.html"))
+        .arg("--markdown")
+        .arg(dir.path().join("r.md"))
         .assert()
         .code(0);
-    let rep: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for f in ["r.html", "r.md"] {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert!(text.contains("gpu.ocsp"), "{f} names the check");
+    }
+    let rep = crate::common::report::assert_valid_report_file(&json);
     let c = rep["checks"]
         .as_array()
         .unwrap()
