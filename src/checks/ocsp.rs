@@ -204,8 +204,47 @@ pub fn judge_device(
     r
 }
 
+/// One supplied RIM, parsed once per audit (parsing a RIM — XML, C14N —
+/// costs more than everything else here, and the GPUs of a box share
+/// their RIMs): its version and its signing chain verified to the trust set.
+struct SuppliedRim {
+    version: Result<String, String>,
+    chain: Result<Chain, String>,
+}
+
+/// The supplied RIM of `kind` whose version is the GPU's signed `version`,
+/// chosen by the rule `gpu.*` uses (exactly one; VBIOS versions compared
+/// ASCII case-insensitively).
+fn pick(
+    supplied: &[SuppliedRim],
+    kind: RimKind,
+    version: Result<String, String>,
+) -> Result<Chain, String> {
+    let v = version?;
+    let hits: Vec<&SuppliedRim> = supplied
+        .iter()
+        .filter(|s| match (&s.version, kind) {
+            (Ok(x), RimKind::Driver) => *x == v,
+            (Ok(x), RimKind::Vbios) => x.eq_ignore_ascii_case(&v),
+            (Err(_), _) => false,
+        })
+        .collect();
+    match hits.as_slice() {
+        [one] => one.chain.clone(),
+        [] => Err(format!(
+            "no {} RIM for version {v} was supplied",
+            kind.as_str()
+        )),
+        many => Err(format!(
+            "{} {} RIMs for version {v} were supplied",
+            many.len(),
+            kind.as_str()
+        )),
+    }
+}
+
 /// The chains of one imported GPU: device chain and both RIM signing chains.
-fn gpu_chains(ctx: &Context, g: &GpuEvidence) -> Vec<DeviceChain> {
+fn gpu_chains(ctx: &Context, g: &GpuEvidence, supplied: &[SuppliedRim]) -> Vec<DeviceChain> {
     let device = g.cert_chain.clone().and_then(|c| {
         certs::verify_chain(
             &c,
@@ -218,23 +257,17 @@ fn gpu_chains(ctx: &Context, g: &GpuEvidence) -> Vec<DeviceChain> {
         chain: device,
         leaf_covered: false,
     }];
-    for (kind, text) in [
-        (RimKind::Driver, &g.driver_rim),
-        (RimKind::Vbios, &g.vbios_rim),
-    ] {
-        let chain = text
-            .clone()
-            .and_then(|t| Rim::parse(kind, &t))
-            .and_then(|r| {
-                certs::verify_chain(
-                    &r.signature.certs,
-                    &ctx.trust.nvidia_rim_roots,
-                    LeafUse::DigitalSignature,
-                )
-            });
+    for kind in [RimKind::Driver, RimKind::Vbios] {
+        let version = match &g.measurements {
+            Ok(m) => match kind {
+                RimKind::Driver => m.driver_version(),
+                RimKind::Vbios => m.vbios_version(),
+            },
+            Err(e) => Err(format!("the SPDM report is unusable ({e})")),
+        };
         out.push(DeviceChain {
             label: format!("{} RIM signing chain", kind.as_str()),
-            chain,
+            chain: pick(supplied, kind, version),
             leaf_covered: true,
         });
     }
@@ -258,7 +291,28 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             (p.to_string(), text)
         })
         .collect();
-    let gpus = match nvidia::parse(bytes, &rims, 0) {
+    let supplied: Vec<SuppliedRim> = if rims.len() > nvidia::MAX_RIMS {
+        Vec::new()
+    } else {
+        rims.iter()
+            .map(|(_, t)| match Rim::parse(RimKind::Driver, t) {
+                Ok(r) => SuppliedRim {
+                    version: Ok(r.version.clone()),
+                    chain: certs::verify_chain(
+                        &r.signature.certs,
+                        &ctx.trust.nvidia_rim_roots,
+                        LeafUse::DigitalSignature,
+                    ),
+                },
+                Err(e) => SuppliedRim {
+                    version: Err(e.clone()),
+                    chain: Err(e),
+                },
+            })
+            .collect()
+    };
+    // RIMs are chosen below from those parsed once, not by `nvidia::parse`.
+    let gpus = match nvidia::parse(bytes, &[], 0) {
         Ok(g) => g,
         Err(e) => {
             return vec![CheckResult::fail(
@@ -298,7 +352,8 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             }
         }
     }
-    let chains: Vec<Vec<DeviceChain>> = gpus.iter().map(|g| gpu_chains(ctx, g)).collect();
+    let chains: Vec<Vec<DeviceChain>> =
+        gpus.iter().map(|g| gpu_chains(ctx, g, &supplied)).collect();
     let all: Vec<&DeviceChain> = chains.iter().flatten().collect();
     let mut unmatched = Vec::new();
     for r in &responses {

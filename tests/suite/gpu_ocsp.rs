@@ -538,3 +538,29 @@ fn collect_refuses_ocsp_without_gpu_evidence() {
     assert!(!st.status.success());
     assert!(String::from_utf8_lossy(&st.stderr).contains("--gpu-evidence"));
 }
+
+#[test]
+fn every_gpu_of_a_multi_gpu_file_gets_its_own_result_from_shared_answers() {
+    let mut v: Value = serde_json::from_slice(&read("nvidia-evidence.json")).unwrap();
+    let one = v["evidence_list"][0].clone();
+    v["evidence_list"] = Value::Array(vec![one; 3]);
+    let r = audit_with(
+        &serde_json::to_vec(&v).unwrap(),
+        &all_responses(),
+        &TrustSet::production(),
+        RIM_PRODUCED,
+    );
+    for g in ["gpu0", "gpu1", "gpu2"] {
+        let c = result(&r, "gpu.ocsp", g);
+        assert_eq!(c.status, Status::Warn, "{g}");
+        assert_eq!(
+            c.details["certificates"].as_array().unwrap().len(),
+            7,
+            "{g}"
+        );
+    }
+    assert!(r.facts["gpu.ocsp"]
+        .as_str()
+        .unwrap()
+        .starts_with("21 certificates at"));
+}
