@@ -535,8 +535,16 @@ mod tests {
             (seq, run_families(&fams, ctx))
         });
         assert_eq!(parallel, sequential);
-        // Not a vacuous comparison: every family produced results.
-        assert!(parallel.iter().all(|r| !r.is_empty()));
+        // Not a vacuous comparison: every family id produced results (one
+        // of the `gpu` runners, `gpu.ocsp`, judges imported evidence only,
+        // which this Blyss bundle does not have).
+        for f in &fams {
+            assert!(
+                parallel.iter().flatten().any(|c| c.family == f.id),
+                "{}",
+                f.id
+            );
+        }
         for (f, r) in fams.iter().zip(&parallel) {
             assert!(r.iter().all(|c| c.family == f.id), "{} out of place", f.id);
         }

@@ -36,6 +36,11 @@
 //! * fresh when `thisUpdate ≤ t ≤ nextUpdate` for the evaluation time `t`;
 //!   otherwise (or without `nextUpdate`) stale: a warning, never a pass.
 //!
+//! NVIDIA's responses carry no OCSP nonce (and a captured response could
+//! not prove one to an offline auditor anyway): freshness rests on the
+//! time window alone, judged at the evaluation time, which is why a stale
+//! answer is reported and never passes.
+//!
 //! # Why `x509-ocsp`
 //! RustCrypto's `x509-ocsp` 0.2 is on the same `der` 0.7 / `x509-cert` 0.2
 //! generation as the rest of the crate, so it adds only the ASN.1 type
