@@ -536,8 +536,8 @@ mod tests {
         });
         assert_eq!(parallel, sequential);
         // Not a vacuous comparison: every family id produced results (one
-        // of the `gpu` runners, `gpu.ocsp`, judges imported evidence only,
-        // which this Blyss bundle does not have).
+        // of the `gpu` runners, `gpu.ocsp`, needs imported evidence or OCSP
+        // responses, which this Blyss bundle does not have).
         for f in &fams {
             assert!(
                 parallel.iter().flatten().any(|c| c.family == f.id),

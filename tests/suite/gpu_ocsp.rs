@@ -564,3 +564,63 @@ fn every_gpu_of_a_multi_gpu_file_gets_its_own_result_from_shared_answers() {
         .unwrap()
         .starts_with("21 certificates at"));
 }
+
+/// The real January 2024 Blyss document (its GPU carries its RIMs inline)
+/// sealed with `ocsp` answers, audited at `at` under protocol v0.0.1.
+fn audit_blyss_doc(ocsp: &[(String, Vec<u8>)], at: &str) -> Report {
+    let at = t(at);
+    let protocol = Protocol::load("v0.0.1").unwrap();
+    let mut b = BundleBuilder::new("file", &protocol.id, at);
+    b.add(
+        "attestation.json",
+        crate::common::gpu::DOC_2024.to_vec(),
+        Source::file(at),
+    )
+    .unwrap();
+    for (n, r) in ocsp {
+        b.add(&format!("gpu/ocsp/{n}"), r.clone(), Source::file(at))
+            .unwrap();
+    }
+    let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
+    let zip = b.seal(at, &key).unwrap();
+    let bundle = Bundle::from_bytes(&zip, "blyss-ocsp.zip").unwrap();
+    let opts = AuditOptions {
+        scope: Scope::Attestation,
+        at: Some(at),
+        ..AuditOptions::default()
+    };
+    audit(&bundle, &protocol, &TrustSet::production(), &opts, at)
+}
+
+#[test]
+fn document_gpus_are_judged_when_the_bundle_holds_ocsp_answers_and_not_otherwise() {
+    // Without answers: no gpu.ocsp result (Blyss reports stay as they were).
+    let r = audit_blyss_doc(&[], DEVICE_PRODUCED);
+    assert!(!r.checks.iter().any(|c| c.id == "gpu.ocsp"));
+    // With the 2025 device's L2/L3 answers (GH100 Identity and Provisioner
+    // ICA 1 are shared by H100s): those two are fresh for the 2024 GPU too,
+    // its own BROM has no answer (a warning).
+    let rs: Vec<(String, Vec<u8>)> = DEVICE[..2]
+        .iter()
+        .map(|f| (f.to_string(), read(f)))
+        .collect();
+    let r = audit_blyss_doc(&rs, DEVICE_PRODUCED);
+    let c = ocsp(&r);
+    let device = rows(&r)
+        .into_iter()
+        .filter(|(ch, _, _)| ch == "device chain")
+        .map(|(_, n, o)| format!("{n}: {o}"))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        device,
+        vec![
+            "GH100 A01 GSP BROM: no response",
+            "NVIDIA GH100 Provisioner ICA 1: good, fresh",
+            "NVIDIA GH100 Identity: good, fresh",
+        ],
+        "{:?}",
+        c.actual
+    );
+    assert_eq!(c.status, Status::Warn, "{}", c.summary);
+    assert_eq!(c.evidence[0], "evidence/attestation.json");
+}
