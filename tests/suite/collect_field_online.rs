@@ -241,7 +241,9 @@ fn import_and_fetch(
             from_dir: None,
             firmware: Vec::new(),
             gpu_evidence: Some(&file),
+            switch_evidence: None,
             rims: Vec::new(),
+            ocsp: Vec::new(),
         },
         at,
     )
