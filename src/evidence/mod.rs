@@ -9,6 +9,7 @@ pub mod gpu;
 pub mod images;
 pub mod oci;
 pub mod secrets;
+pub mod tinfoil;
 pub mod tls;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
