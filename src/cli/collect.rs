@@ -29,6 +29,8 @@ Examples:
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
   # NVIDIA GPU evidence (NVIDIA's interchange JSON) with its driver and VBIOS RIMs
   blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --protocol snp-only -o gpu.zip
+  # A Tinfoil enclave's attestation bundle (SNP report, VCEK, TLS certificate, Sigstore release)
+  blyss-evidence collect --tinfoil-bundle attestation-bundle.json --protocol tinfoil --observed-at 2026-01-22T23:00:00Z -o tinfoil.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
 overall per-resource deadline, and the whole collection one --deadline (default 300 s);
@@ -243,6 +245,11 @@ pub struct CollectArgs {
     /// `--rim NV_GPU_DRIVER_GH100_550.90.07.xml`.
     #[arg(long, value_name = "FILE", requires = "gpu_evidence")]
     pub rim: Vec<PathBuf>,
+    /// Offline import: a Tinfoil enclave's attestation bundle (SNP report, VCEK, enclave
+    /// certificate, Sigstore release bundle), stored as received, e.g.
+    /// `--tinfoil-bundle attestation-bundle.json --protocol tinfoil`.
+    #[arg(long, value_name = "FILE.json")]
+    pub tinfoil_bundle: Option<PathBuf>,
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]
     pub target: Option<String>,
@@ -299,7 +306,8 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
     let offline = a.attestation.is_some()
         || a.from_dir.is_some()
         || a.report.is_some()
-        || a.gpu_evidence.is_some();
+        || a.gpu_evidence.is_some()
+        || a.tinfoil_bundle.is_some();
     if offline {
         if a.url.is_some() {
             bail!("give either a URL (online collection) or import files, not both");
@@ -327,6 +335,7 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
                 firmware: a.net.firmware.iter().map(std::path::Path::new).collect(),
                 gpu_evidence: a.gpu_evidence.as_deref(),
                 rims: a.rim.iter().map(PathBuf::as_path).collect(),
+                tinfoil_bundle: a.tinfoil_bundle.as_deref(),
             },
             at,
         )?;
