@@ -9,6 +9,7 @@ pub mod gpu;
 pub mod images;
 pub mod oci;
 pub mod secrets;
+pub mod sigstore;
 pub mod tinfoil;
 pub mod tls;
 
