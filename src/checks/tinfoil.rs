@@ -108,7 +108,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         unverified: unverified.as_ref(),
     };
     let mut out = vec![release_result(ctx, sec, &v)];
-    out.push(measurement(ctx, sec, &tb, &stmt, doc_measurement.as_deref()));
+    out.push(measurement(ctx.doc, sec, &tb, &stmt, doc_measurement.as_deref()));
     out.push(config(&stmt));
     out.extend(images(&stmt));
     out.into_iter()
@@ -224,7 +224,7 @@ fn release_result(
 }
 
 fn measurement(
-    ctx: &Context,
+    doc: &Result<crate::evidence::attestation::AttestationDocument, String>,
     sec: &TinfoilSection,
     tb: &TinfoilBundle,
     st: &Judged,
@@ -260,7 +260,7 @@ fn measurement(
         return CheckResult::fail(
             id,
             title,
-            match ctx.doc {
+            match doc {
                 Err(e) => format!("no usable SNP report: {e}"),
                 Ok(_) => "no usable SNP report".into(),
             },
@@ -307,8 +307,7 @@ fn measurement(
             s.snp_measurement.as_deref().unwrap_or("(none)")
         ))
         .evidence(
-            ctx.doc
-                .as_ref()
+            doc.as_ref()
                 .map(|d| d.source.clone())
                 .unwrap_or_else(|_| layout::TINFOIL_BUNDLE.into()),
         )
@@ -432,4 +431,145 @@ fn images(st: &Judged) -> Vec<CheckResult> {
                 .expected("an image reference pinned by digest (repository@sha256:…)")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::protocol::Protocol;
+
+    const REAL: &[u8] = include_bytes!(
+        "../../fixtures/field/tinfoil-bundle-inference-genoa-v3-sigstore/attestation-bundle.json"
+    );
+
+    fn sec() -> TinfoilSection {
+        Protocol::load("tinfoil").unwrap().sections.tinfoil.unwrap()
+    }
+
+    fn real() -> (TinfoilBundle, Statement) {
+        let tb = TinfoilBundle::parse(REAL).unwrap();
+        let p = tb.sigstore_bundle["dsseEnvelope"]["payload"].as_str().unwrap();
+        let p = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).unwrap();
+        let st = Statement::parse(&p).unwrap();
+        (tb, st)
+    }
+
+    fn doc(tb: &TinfoilBundle) -> Result<crate::evidence::attestation::AttestationDocument, String> {
+        crate::evidence::attestation::AttestationDocument::from_raw(&tb.report, &tb.vcek_der)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Judges `st` as if `tinfoil.release` had verified it: these tests
+    /// prove the rules of the three statement checks on their own.
+    fn judge(tb: &TinfoilBundle, st: Statement) -> (CheckResult, CheckResult, Vec<CheckResult>) {
+        let d = doc(tb);
+        let m = d.as_ref().ok().map(|d| hex::encode(d.measurement()));
+        let v = Ok(st);
+        let j = Judged {
+            verified: &v,
+            unverified: None,
+        };
+        (
+            measurement(&d, &sec(), tb, &j, m.as_deref()),
+            config(&j),
+            images(&j),
+        )
+    }
+
+    #[test]
+    fn the_real_statement_matches_the_report_and_its_config_and_warns_on_the_tag_pinned_image() {
+        let (tb, st) = real();
+        let (m, c, i) = judge(&tb, st);
+        assert_eq!(m.status, Status::Pass, "{m:?}");
+        assert_eq!(c.status, Status::Pass, "{c:?}");
+        assert_eq!(i.len(), 1);
+        assert_eq!(i[0].status, Status::Warn, "{:?}", i[0]);
+        assert_eq!(i[0].subject.as_deref(), Some("proxy"));
+        assert_eq!(
+            i[0].actual.as_deref(),
+            Some("ghcr.io/tinfoilsh/confidential-model-router:0.0.38")
+        );
+    }
+
+    #[test]
+    fn a_changed_measurement_in_the_statement_fails_tinfoil_measurement() {
+        let (tb, mut st) = real();
+        st.snp_measurement = Some("00".repeat(48));
+        let (m, _, _) = judge(&tb, st);
+        assert_eq!(m.status, Status::Fail);
+        assert!(m.summary.contains("is not the report's MEASUREMENT"), "{}", m.summary);
+    }
+
+    #[test]
+    fn a_subject_digest_other_than_the_bundle_digest_fails_tinfoil_measurement() {
+        let (tb, mut st) = real();
+        st.subjects[0].1 = Some("11".repeat(32));
+        let (m, _, _) = judge(&tb, st);
+        assert_eq!(m.status, Status::Fail);
+        assert!(m.summary.contains("the bundle's digest"), "{}", m.summary);
+    }
+
+    #[test]
+    fn another_predicate_type_fails_tinfoil_measurement() {
+        let (tb, mut st) = real();
+        st.predicate_type = "https://example.com/other".into();
+        let (m, _, _) = judge(&tb, st);
+        assert_eq!(m.status, Status::Fail);
+    }
+
+    #[test]
+    fn a_config_that_does_not_hash_to_the_command_line_fails_config_and_images() {
+        let (tb, mut st) = real();
+        let mut cfg = st.config.take().unwrap();
+        cfg.extend_from_slice(b"# one more line\n");
+        st.config = Some(cfg);
+        let (_, c, i) = judge(&tb, st);
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.summary.contains("commits to tinfoil-config-hash="), "{}", c.summary);
+        assert_eq!(i.len(), 1);
+        assert_eq!(i[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn a_command_line_without_config_hash_fails_tinfoil_config() {
+        let (tb, mut st) = real();
+        st.cmdline = Some("readonly=on".into());
+        let (_, c, _) = judge(&tb, st);
+        assert_eq!(c.status, Status::Fail);
+    }
+
+    #[test]
+    fn a_digest_pinned_image_passes_and_a_container_without_image_fails() {
+        let (tb, mut st) = real();
+        let cfg = format!(
+            "containers:\n  - name: a\n    image: \"ghcr.io/x/y@sha256:{}\"\n  - name: b\n    image: \"\"\n",
+            "ab".repeat(32)
+        );
+        st.cmdline = Some(format!(
+            "x tinfoil-config-hash={}",
+            crate::util::sha256_hex(cfg.as_bytes())
+        ));
+        st.config = Some(cfg.into_bytes());
+        let (_, c, i) = judge(&tb, st);
+        assert_eq!(c.status, Status::Pass);
+        assert_eq!(i.len(), 2);
+        assert_eq!(i[0].status, Status::Pass, "{:?}", i[0]);
+        assert_eq!(i[1].status, Status::Fail, "{:?}", i[1]);
+    }
+
+    #[test]
+    fn an_unverified_statement_fails_all_three_statement_checks() {
+        let (tb, st) = real();
+        let d = doc(&tb);
+        let m = d.as_ref().ok().map(|d| hex::encode(d.measurement()));
+        let v = Err("release did not verify".to_string());
+        let j = Judged {
+            verified: &v,
+            unverified: Some(&st),
+        };
+        assert_eq!(measurement(&d, &sec(), &tb, &j, m.as_deref()).status, Status::Fail);
+        assert_eq!(config(&j).status, Status::Fail);
+        assert!(images(&j).iter().all(|r| r.status == Status::Fail));
+    }
 }

@@ -54,5 +54,6 @@ mod snp_real;
 mod snp_synthetic;
 mod tamper_campaign;
 mod terminal_safety;
+mod tinfoil;
 mod tls_chain_real;
 mod vlek;
