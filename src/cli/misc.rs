@@ -41,5 +41,11 @@ pub fn trust(c: TrustCommand) -> anyhow::Result<Outcome> {
     for a in t.anchors() {
         println!("{:<22} {:<64} {}", a.role, a.sha256, a.name);
     }
+    // What the Sigstore trusted root lists (it is one anchor file).
+    if let Ok(root) = t.sigstore_root() {
+        for line in root.describe() {
+            println!("  sigstore {}", crate::util::visible(&line));
+        }
+    }
     Ok(Outcome::Pass)
 }

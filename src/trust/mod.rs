@@ -62,7 +62,18 @@ pub struct TrustSet {
     pub webpki_mozilla: bool,
     /// Extra TLS root CAs (DER), e.g. a test CA.
     pub tls_roots: Vec<Vec<u8>>,
+    /// Sigstore trusted root (`trusted_root.json` bytes): the Fulcio CAs,
+    /// Rekor logs and CT logs a Sigstore bundle is verified against. The
+    /// production set embeds `anchors/sigstore-trusted-root.json`, pinned
+    /// by [`SIGSTORE_TRUSTED_ROOT_SHA256`].
+    pub sigstore_trusted_root: Option<Vec<u8>>,
 }
+
+/// SHA-256 of the embedded Sigstore trusted root (the public-good instance's
+/// `trusted_root.json` as shipped by tinfoilsh/verifier, commit 77e68207):
+/// a unit test fails if the file changes without this pin.
+pub const SIGSTORE_TRUSTED_ROOT_SHA256: &str =
+    "6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66";
 
 /// One anchor, for display (`trust show`, reports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,7 +191,20 @@ impl TrustSet {
                 .expect("embedded"),
             webpki_mozilla: true,
             tls_roots: Vec::new(),
+            sigstore_trusted_root: Some(
+                include_bytes!("anchors/sigstore-trusted-root.json").to_vec(),
+            ),
         }
+    }
+
+    /// The Sigstore trusted root of this set, parsed. Errors when the set
+    /// has none or it does not parse (checks that need it then fail).
+    pub fn sigstore_root(&self) -> Result<crate::evidence::sigstore::TrustedRoot, String> {
+        let bytes = self
+            .sigstore_trusted_root
+            .as_ref()
+            .ok_or("the trust set has no Sigstore trusted root")?;
+        crate::evidence::sigstore::TrustedRoot::from_json(bytes).map_err(|e| e.to_string())
     }
 
     /// Loads a trust file (see `protocol/trust-file.md`). Paths inside are
@@ -255,6 +279,15 @@ impl TrustSet {
         for p in &f.tls.roots {
             tls.extend(certs(p)?);
         }
+        let sigstore_trusted_root = match &f.sigstore.trusted_root {
+            Some(p) => {
+                let bytes = read(p)?;
+                crate::evidence::sigstore::TrustedRoot::from_json(&bytes)
+                    .map_err(|e| inv(format!("{p}: {e}")))?;
+                Some(bytes)
+            }
+            None => None,
+        };
         Ok(TrustSet {
             name: f.name,
             version: f.version,
@@ -266,6 +299,7 @@ impl TrustSet {
             nvidia_rim_roots: rim,
             webpki_mozilla: f.tls.mozilla_roots,
             tls_roots: tls,
+            sigstore_trusted_root,
         })
     }
 
@@ -338,6 +372,22 @@ impl TrustSet {
                 sha256: h(c),
             });
         }
+        if let Some(r) = &self.sigstore_trusted_root {
+            let name = match crate::evidence::sigstore::TrustedRoot::from_json(r) {
+                Ok(t) => format!(
+                    "Sigstore trusted root ({} Fulcio CAs, {} Rekor logs, {} CT logs)",
+                    t.certificate_authorities.len(),
+                    t.tlogs.len(),
+                    t.ctlogs.len()
+                ),
+                Err(e) => format!("Sigstore trusted root (does not parse: {e})"),
+            };
+            out.push(AnchorInfo {
+                role: "sigstore.trusted-root".into(),
+                name,
+                sha256: h(r),
+            });
+        }
         out
     }
 
@@ -388,6 +438,16 @@ struct TrustFile {
     nvidia: NvidiaFile,
     #[serde(default)]
     tls: TlsFile,
+    #[serde(default)]
+    sigstore: SigstoreFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SigstoreFile {
+    /// A Sigstore `trusted_root.json`.
+    #[serde(default)]
+    trusted_root: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -497,6 +557,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn embedded_sigstore_trusted_root_is_the_pinned_file_and_parses() {
+        let t = TrustSet::production();
+        let bytes = t.sigstore_trusted_root.as_ref().unwrap();
+        assert_eq!(crate::util::sha256_hex(bytes), SIGSTORE_TRUSTED_ROOT_SHA256);
+        let a = t.anchors();
+        let r = a
+            .iter()
+            .find(|x| x.role == "sigstore.trusted-root")
+            .unwrap();
+        assert_eq!(r.sha256, SIGSTORE_TRUSTED_ROOT_SHA256);
+        let root = t.sigstore_root().unwrap();
+        assert_eq!(root.certificate_authorities.len(), 2);
+        assert!(root
+            .tlogs
+            .iter()
+            .any(|l| l.base_url == "https://rekor.sigstore.dev"));
+        assert!(root
+            .ctlogs
+            .iter()
+            .any(|l| l.base_url == "https://ctfe.sigstore.dev/2022"));
     }
 
     #[test]

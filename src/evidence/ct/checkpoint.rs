@@ -200,6 +200,111 @@ impl Checkpoint {
     }
 }
 
+/// Signature type byte of Ed25519 note signatures (c2sp.org/signed-note).
+pub const SIG_TYPE_ED25519: u8 = 0x01;
+
+/// The signed text of a note: everything up to and including the newline
+/// before the blank line that precedes the signatures (the bytes every note
+/// signature covers). Same split as [`Checkpoint::parse`].
+pub fn signed_text(bytes: &[u8]) -> Result<&str, CtError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| err("not UTF-8"))?;
+    let split = text
+        .rfind("\n\n")
+        .ok_or_else(|| err("no blank line before the signatures"))?;
+    Ok(&text[..split + 1])
+}
+
+/// Key ID of an Ed25519 note key: `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[:4]`.
+pub fn ed25519_key_id(key_name: &str, key: &[u8; 32]) -> [u8; 4] {
+    let mut buf = Vec::with_capacity(key_name.len() + 34);
+    buf.extend_from_slice(key_name.as_bytes());
+    buf.push(b'\n');
+    buf.push(SIG_TYPE_ED25519);
+    buf.extend_from_slice(key);
+    let h = crate::util::sha256(&buf);
+    [h[0], h[1], h[2], h[3]]
+}
+
+/// A note verifier key other than the RFC 6962 one.
+#[derive(Debug, Clone, Copy)]
+pub enum NoteKey<'a> {
+    /// Rekor v1's form: key hint = `SHA-256(SPKI DER)[:4]`, signature =
+    /// ECDSA P-256 / SHA-256 over the note text, ASN.1 DER.
+    EcdsaP256 { spki: &'a [u8] },
+    /// C2SP Ed25519 (Rekor v2, tlog witnesses): key ID per
+    /// [`ed25519_key_id`], 64-byte signature over the note text.
+    Ed25519 { key: &'a [u8; 32] },
+}
+
+impl NoteKey<'_> {
+    /// The 4-byte key hint this key's signatures carry under `key_name`.
+    pub fn key_id(&self, key_name: &str) -> [u8; 4] {
+        match self {
+            NoteKey::EcdsaP256 { spki } => {
+                let h = crate::util::sha256(spki);
+                [h[0], h[1], h[2], h[3]]
+            }
+            NoteKey::Ed25519 { key } => ed25519_key_id(key_name, key),
+        }
+    }
+}
+
+impl Checkpoint {
+    /// Verifies the note signature by (`key_name`, `key`) over `text` (the
+    /// note's signed text, see [`signed_text`]). Unlike a static-ct-api
+    /// checkpoint, the key name need not equal the origin (Rekor v1 signs
+    /// as `rekor.sigstore.dev` under the origin `rekor.sigstore.dev - <tree
+    /// id>`): callers check the origin themselves. Exactly one signature line
+    /// must claim the key.
+    pub fn verify_note_signature(
+        &self,
+        text: &str,
+        key_name: &str,
+        key: NoteKey<'_>,
+    ) -> Result<(), CtError> {
+        let key_id = key.key_id(key_name);
+        let ours: Vec<&NoteSignature> = self
+            .signatures
+            .iter()
+            .filter(|s| s.name == key_name && s.key_id == key_id)
+            .collect();
+        let sig = match ours.as_slice() {
+            [one] => one,
+            [] => {
+                return Err(CtError::Signature(format!(
+                    "no signature by the log key ({key_name}, key hint {})",
+                    hex::encode(key_id)
+                )))
+            }
+            _ => {
+                return Err(CtError::Signature(
+                    "several signatures claim the log key".into(),
+                ))
+            }
+        };
+        match key {
+            NoteKey::EcdsaP256 { spki } => {
+                super::sig::verify_ecdsa_p256(spki, &sig.body, text.as_bytes())
+                    .map_err(|e| CtError::Signature(format!("note signature: {e}")))
+            }
+            NoteKey::Ed25519 { key } => {
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(key)
+                    .map_err(|_| CtError::Signature("Ed25519 key is not a valid point".into()))?;
+                let s: [u8; 64] = sig.body.as_slice().try_into().map_err(|_| {
+                    CtError::Signature(format!(
+                        "Ed25519 note signature of {} bytes (64 expected)",
+                        sig.body.len()
+                    ))
+                })?;
+                vk.verify_strict(text.as_bytes(), &ed25519_dalek::Signature::from_bytes(&s))
+                    .map_err(|_| {
+                        CtError::Signature("Ed25519 note signature does not verify".into())
+                    })
+            }
+        }
+    }
+}
+
 /// Formats a checkpoint signed with an RFC 6962 note signature (used by
 /// test logs; real logs serve their own).
 pub fn format_rfc6962(origin: &str, log_id: &[u8; 32], head: &TreeHead) -> Result<String, CtError> {
