@@ -124,8 +124,7 @@ struct Judged<'a> {
 
 /// The trust set's Sigstore trusted root.
 fn sigstore_root(ctx: &Context) -> Result<sigstore::TrustedRoot, String> {
-    let _ = ctx;
-    Err("the trust set carries no Sigstore trusted root yet".into())
+    ctx.trust.sigstore_root()
 }
 
 fn verify_release(

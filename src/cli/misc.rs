@@ -44,7 +44,7 @@ pub fn trust(c: TrustCommand) -> anyhow::Result<Outcome> {
     // What the Sigstore trusted root lists (it is one anchor file).
     if let Ok(root) = t.sigstore_root() {
         for line in root.describe() {
-            println!("  sigstore {}", crate::util::visible(&line));
+            println!("  sigstore {}", blyss_evidence::util::visible(&line));
         }
     }
     Ok(Outcome::Pass)

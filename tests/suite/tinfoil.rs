@@ -11,6 +11,7 @@ use base64::Engine;
 use blyss_evidence::audit::{audit, AuditOptions, Report, Scope};
 use blyss_evidence::bundle::{keys, Bundle, BundleBuilder, Source};
 use blyss_evidence::checks::{CheckResult, Status, Verdict};
+use blyss_evidence::evidence::sigstore::testing::{github_san, TestSigstore};
 use blyss_evidence::protocol::Protocol;
 use blyss_evidence::trust::TrustSet;
 use serde_json::Value;
@@ -168,31 +169,111 @@ fn real_tinfoil_bundle_passes_under_protocol_tinfoil_scope_attestation_with_the_
     );
 }
 
+/// A trust set whose only anchor is the TEST-ONLY Sigstore instance (as a
+/// `--trust` file would give it), and that instance.
+fn test_sigstore_trust(dir: &Path) -> (TrustSet, TestSigstore) {
+    let ts = TestSigstore::new("tinfoil-negatives");
+    std::fs::write(dir.join("sigstore-root.json"), ts.trusted_root_json()).unwrap();
+    let file = serde_json::json!({
+        "schema": "blyss-evidence.trust/v1",
+        "name": "test-sigstore",
+        "version": "1",
+        "sigstore": { "trusted_root": "sigstore-root.json" }
+    });
+    let p = dir.join("trust.json");
+    std::fs::write(&p, serde_json::to_vec(&file).unwrap()).unwrap();
+    (TrustSet::load(&p).unwrap(), ts)
+}
+
+const REPO: &str = "tinfoilsh/confidential-model-router";
+const WORKFLOW: &str = ".github/workflows/build.yml";
+const TAG: &str = "refs/tags/v0.0.38";
+
+/// The real bundle file with its Sigstore bundle re-signed by the test
+/// instance for `san`, over `statement` (or the real one).
+fn resigned(ts: &TestSigstore, san: &str, statement: Option<&Value>) -> Vec<u8> {
+    let mut v = real_value();
+    let payload = statement.map(|s| serde_json::to_vec(s).unwrap());
+    v["sigstoreBundle"] = ts.resign(&v["sigstoreBundle"], san, payload.as_deref());
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn the_real_statement_resigned_for_the_protocol_identity_passes_under_the_test_sigstore_root() {
+    // The control of the re-signed negatives below: with the right identity
+    // and the real statement, every tinfoil check holds under the test root.
+    let dir = tempfile::tempdir().unwrap();
+    let (trust, ts) = test_sigstore_trust(dir.path());
+    let r = audit_file_with(
+        &resigned(&ts, &github_san(REPO, WORKFLOW, TAG), None),
+        &trust,
+    );
+    for id in ["tinfoil.release", "tinfoil.measurement", "tinfoil.config"] {
+        assert_eq!(status(&r, id), Status::Pass, "{id}: {:#?}", one(&r, id));
+    }
+    assert_eq!(status(&r, "tinfoil.images"), Status::Warn);
+}
+
+#[test]
+fn a_fulcio_certificate_for_another_repository_or_workflow_fails_tinfoil_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trust, ts) = test_sigstore_trust(dir.path());
+    for san in [
+        github_san("attacker/confidential-model-router", WORKFLOW, TAG),
+        github_san(REPO, ".github/workflows/other.yml", TAG),
+        github_san(REPO, WORKFLOW, "refs/heads/main"),
+    ] {
+        let r = audit_file_with(&resigned(&ts, &san, None), &trust);
+        assert_release_fails_at(&r, "identity");
+        // Only the identity is wrong: every other step holds.
+        assert_eq!(failed_steps(&r).len(), 1, "{san}: {:#?}", failed_steps(&r));
+    }
+}
+
 #[test]
 fn a_changed_measurement_in_the_statement_fails_tinfoil_measurement() {
-    let mut v = real_value();
-    let mut st = statement(&v);
+    let mut st = statement(&real_value());
     st["predicate"]["snp_measurement"] = "00".repeat(48).into();
+    // Signed by the workflow identity the protocol names: the release
+    // verifies, the measurement is not the report's.
+    let dir = tempfile::tempdir().unwrap();
+    let (trust, ts) = test_sigstore_trust(dir.path());
+    let r = audit_file_with(
+        &resigned(&ts, &github_san(REPO, WORKFLOW, TAG), Some(&st)),
+        &trust,
+    );
+    assert_eq!(status(&r, "tinfoil.release"), Status::Pass);
+    let m = one(&r, "tinfoil.measurement");
+    assert_eq!(m.status, Status::Fail);
+    assert!(m.summary.contains("is not the report's MEASUREMENT"), "{}", m.summary);
+    assert_eq!(status(&r, "tinfoil.config"), Status::Pass);
+    // Changed in place in the real bundle, the DSSE signature breaks too.
+    let mut v = real_value();
     set_statement(&mut v, &st);
     let r = audit_value(&v);
     assert_eq!(status(&r, "tinfoil.measurement"), Status::Fail);
-    // The signature no longer covers the statement either.
     assert_release_fails_at(&r, "dsse");
 }
 
 #[test]
 fn a_config_that_does_not_hash_to_the_command_line_fails_tinfoil_config() {
-    let mut v = real_value();
-    let mut st = statement(&v);
-    let cfg = B64
+    let mut st = statement(&real_value());
+    let mut cfg = B64
         .decode(st["predicate"]["config"].as_str().unwrap())
         .unwrap();
-    let mut cfg = cfg;
     cfg.extend_from_slice(b"# appended\n");
     st["predicate"]["config"] = B64.encode(cfg).into();
-    set_statement(&mut v, &st);
-    let r = audit_value(&v);
-    assert_eq!(status(&r, "tinfoil.config"), Status::Fail);
+    let dir = tempfile::tempdir().unwrap();
+    let (trust, ts) = test_sigstore_trust(dir.path());
+    let r = audit_file_with(
+        &resigned(&ts, &github_san(REPO, WORKFLOW, TAG), Some(&st)),
+        &trust,
+    );
+    assert_eq!(status(&r, "tinfoil.release"), Status::Pass);
+    assert_eq!(status(&r, "tinfoil.measurement"), Status::Pass);
+    let c = one(&r, "tinfoil.config");
+    assert_eq!(c.status, Status::Fail);
+    assert!(c.summary.contains("commits to tinfoil-config-hash="), "{}", c.summary);
     assert_eq!(status(&r, "tinfoil.images"), Status::Fail);
     assert_eq!(r.verdict.status, Verdict::Fail);
 }
