@@ -107,7 +107,12 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         verified: &verified,
         unverified: unverified.as_ref(),
     };
-    let mut out = vec![release_result(ctx, sec, &v)];
+    let mut rel = release_result(ctx, sec, &v);
+    if let Some(d) = &tb.domain {
+        // Unsigned: shown for what it is, used by no rule.
+        rel = rel.detail("served_domain", d.clone());
+    }
+    let mut out = vec![rel];
     out.push(measurement(ctx.doc, sec, &tb, &stmt, doc_measurement.as_deref()));
     out.push(config(&stmt));
     out.extend(images(&stmt));

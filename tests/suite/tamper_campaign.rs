@@ -193,6 +193,16 @@ impl Base {
                 TrustSet::production(),
                 attestation_options(),
             ),
+            // The real Tinfoil bundle (issue 17): SNP report, VCEK, enclave
+            // certificate and Sigstore release in one JSON member, judged
+            // at its declared capture time.
+            Base::new(
+                "tinfoil-2026-01",
+                include_bytes!("../../fixtures/bundles/tinfoil-inference-2026-01.zip").to_vec(),
+                "tinfoil",
+                TrustSet::production(),
+                attestation_options(),
+            ),
         ]
     }
 
@@ -639,7 +649,35 @@ const RULES: &[Rule] = &[
         },
         details: &["unsigned_gpu_uuid"],
     },
+    Rule {
+        // The `domain` a Tinfoil bundle says it was served for: no
+        // signature covers it; shown as `served_domain`, used by no rule.
+        id: "tinfoil-domain",
+        applies: |m| {
+            m.kind == "flip"
+                && m.member == Some(TINFOIL_MEMBER)
+                && matches!(m.locus, Some(l) if l.class == Class::Str && l.path == "domain")
+        },
+        details: &["served_domain"],
+    },
+    Rule {
+        // The bundled enclave certificate outside its key: only the sha256
+        // of its SubjectPublicKeyInfo is bound (REPORT_DATA[0..32]); a flip
+        // that changes the key, or makes the certificate unreadable, fails
+        // tls.binding. The other bytes are authenticated by nothing in an
+        // attestation-scope audit (no chain or CT is judged), and no result
+        // shows them.
+        id: "tinfoil-enclave-cert-outside-key",
+        applies: |m| {
+            m.kind == "flip"
+                && m.member == Some(TINFOIL_MEMBER)
+                && matches!(m.locus, Some(l) if l.class == Class::Str && l.path == "enclaveCert")
+        },
+        details: &[],
+    },
 ];
+
+const TINFOIL_MEMBER: &str = "evidence/tinfoil/attestation-bundle.json";
 
 fn tolerance(m: &Mutant) -> Option<&'static Rule> {
     RULES.iter().find(|r| (r.applies)(m))
