@@ -203,6 +203,12 @@ pub fn summarize_families(results: &[CheckResult]) -> Vec<FamilySummary> {
         }
         seen.push(fam.id);
         let rs: Vec<&CheckResult> = results.iter().filter(|r| r.family == fam.id).collect();
+        // A family with nothing to say about this bundle (`tinfoil` without
+        // Tinfoil evidence or protocol) gets no summary line. A required
+        // family can never be silent: the framework adds a failure for it.
+        if rs.is_empty() {
+            continue;
+        }
         out.push(family_summary(fam.id, fam.title, &rs));
     }
     // Synthetic results for families not in the registry (fail-closed ones).

@@ -10,7 +10,8 @@
 //! Bases:
 //! * the real Blyss bundles under `--scope attestation` (2024-01 with
 //!   protocol v0.0.1, 2023-12 with v0.0.1-test, production trust, fixture
-//!   signer pinned);
+//!   signer pinned), and the real Tinfoil bundle (protocol tinfoil, judged at
+//!   its declared capture time);
 //! * (feature `collect`) a full synthetic bundle under its test trust set,
 //!   full scope, protocol v0.0.1 with image evidence *required*: collected
 //!   once per run, in-process, from the loopback test world
@@ -1098,14 +1099,14 @@ fn assert_every_kind_ran(t: &Tally) {
 }
 
 #[test]
-fn no_mutation_of_the_real_blyss_bundles_audits_as_pass() {
+fn no_mutation_of_the_real_blyss_and_tinfoil_bundles_audits_as_pass() {
     let bases = Base::real();
     let total = mutation_count();
     let n = total - synthetic_count(total);
     let mut t = Tally::default();
     swaps(&bases, &bases, &mut t);
     campaign(&bases, n, SEED, &mut t);
-    t.print("(real Blyss bundles, --scope attestation)");
+    t.print("(real Blyss and Tinfoil bundles, --scope attestation)");
     assert!(t.total >= n);
     assert_clean(&t);
     assert_every_kind_ran(&t);

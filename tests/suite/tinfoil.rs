@@ -437,7 +437,7 @@ fn collect_tinfoil_bundle_stores_the_file_byte_exact_and_audit_judges_at_the_dec
 }
 
 #[test]
-fn collect_refuses_tdx_a_gzip_bomb_and_an_oversized_tinfoil_file() {
+fn collect_refuses_tdx_evidence_and_an_oversized_tinfoil_file() {
     let dir = tempfile::tempdir().unwrap();
     let mut tdx = real_value();
     tdx["enclaveAttestationReport"]["format"] =
