@@ -42,7 +42,7 @@ pub fn trust(c: TrustCommand) -> anyhow::Result<Outcome> {
         println!("{:<22} {:<64} {}", a.role, a.sha256, a.name);
     }
     // What the Sigstore trusted root lists (it is one anchor file).
-    if let Ok(root) = t.sigstore_root() {
+    if let Ok(root) = blyss_evidence::evidence::sigstore::trusted_root_of(&t) {
         for line in root.describe() {
             println!("  sigstore {}", blyss_evidence::util::visible(&line));
         }

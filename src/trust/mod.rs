@@ -197,16 +197,6 @@ impl TrustSet {
         }
     }
 
-    /// The Sigstore trusted root of this set, parsed. Errors when the set
-    /// has none or it does not parse (checks that need it then fail).
-    pub fn sigstore_root(&self) -> Result<crate::evidence::sigstore::TrustedRoot, String> {
-        let bytes = self
-            .sigstore_trusted_root
-            .as_ref()
-            .ok_or("the trust set has no Sigstore trusted root")?;
-        crate::evidence::sigstore::TrustedRoot::from_json(bytes).map_err(|e| e.to_string())
-    }
-
     /// Loads a trust file (see `protocol/trust-file.md`). Paths inside are
     /// relative to the file's directory.
     pub fn load(path: &Path) -> Result<TrustSet, TrustError> {
@@ -281,9 +271,11 @@ impl TrustSet {
         }
         let sigstore_trusted_root = match &f.sigstore.trusted_root {
             Some(p) => {
+                // Shape only here (this layer knows no evidence parser): the
+                // full, strict parse is `evidence::sigstore::trusted_root_of`,
+                // and a root that fails it fails every Sigstore step.
                 let bytes = read(p)?;
-                crate::evidence::sigstore::TrustedRoot::from_json(&bytes)
-                    .map_err(|e| inv(format!("{p}: {e}")))?;
+                sigstore_root_summary(&bytes).map_err(|e| inv(format!("{p}: {e}")))?;
                 Some(bytes)
             }
             None => None,
@@ -373,14 +365,9 @@ impl TrustSet {
             });
         }
         if let Some(r) = &self.sigstore_trusted_root {
-            let name = match crate::evidence::sigstore::TrustedRoot::from_json(r) {
-                Ok(t) => format!(
-                    "Sigstore trusted root ({} Fulcio CAs, {} Rekor logs, {} CT logs)",
-                    t.certificate_authorities.len(),
-                    t.tlogs.len(),
-                    t.ctlogs.len()
-                ),
-                Err(e) => format!("Sigstore trusted root (does not parse: {e})"),
+            let name = match sigstore_root_summary(r) {
+                Ok(s) => s,
+                Err(e) => format!("Sigstore trusted root (malformed: {e})"),
             };
             out.push(AnchorInfo {
                 role: "sigstore.trusted-root".into(),
@@ -399,6 +386,24 @@ impl TrustSet {
         }
         crate::util::sha256_hex(s.as_bytes())
     }
+}
+
+/// `Sigstore trusted root (N Fulcio CAs, M Rekor logs, K CT logs)` for a
+/// `trusted_root.json`, or why it is not one (JSON with a Sigstore
+/// trusted-root media type).
+fn sigstore_root_summary(bytes: &[u8]) -> Result<String, String> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let mt = v["mediaType"].as_str().unwrap_or("");
+    if !mt.starts_with("application/vnd.dev.sigstore.trustedroot") {
+        return Err(format!("media type {mt:?} is not a Sigstore trusted root"));
+    }
+    let n = |k: &str| v[k].as_array().map_or(0, |a| a.len());
+    Ok(format!(
+        "Sigstore trusted root ({} Fulcio CAs, {} Rekor logs, {} CT logs)",
+        n("certificateAuthorities"),
+        n("tlogs"),
+        n("ctlogs")
+    ))
 }
 
 /// Digest of the embedded Mozilla roots (webpki-roots), so that `trust
@@ -570,7 +575,7 @@ mod tests {
             .find(|x| x.role == "sigstore.trusted-root")
             .unwrap();
         assert_eq!(r.sha256, SIGSTORE_TRUSTED_ROOT_SHA256);
-        let root = t.sigstore_root().unwrap();
+        let root = crate::evidence::sigstore::trusted_root_of(&t).unwrap();
         assert_eq!(root.certificate_authorities.len(), 2);
         assert!(root
             .tlogs

@@ -49,6 +49,7 @@ mod report_determinism;
 mod report_redaction;
 mod report_schema;
 mod report_snapshots;
+mod sigstore_bundle;
 mod snp_import;
 mod snp_real;
 mod snp_synthetic;

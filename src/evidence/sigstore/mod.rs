@@ -65,7 +65,9 @@ pub struct Step {
     pub outcome: Result<String, String>,
 }
 
-/// The facts a verified (or partly verified) bundle states.
+/// The facts a verified (or partly verified) bundle states. Strings come
+/// from the evidence as found: make them visible (`util::visible`) before
+/// printing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReleaseFacts {
     /// The Fulcio leaf's SAN URI (the workflow identity).
@@ -117,6 +119,16 @@ impl BundleVerification {
     pub fn step(&self, name: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.name == name)
     }
+}
+
+/// The Sigstore trusted root of a trust set, parsed strictly. Errors when
+/// the set has none or it does not parse (every step needing it then fails).
+pub fn trusted_root_of(t: &crate::trust::TrustSet) -> Result<TrustedRoot, String> {
+    let bytes = t
+        .sigstore_trusted_root
+        .as_ref()
+        .ok_or("the trust set has no Sigstore trusted root")?;
+    TrustedRoot::from_json(bytes).map_err(|e| e.to_string())
 }
 
 /// The step names, in the order they are reported.
@@ -189,7 +201,7 @@ pub fn split_github_san(san: &str) -> Option<(String, String, String)> {
 }
 
 /// Largest policy string / ref considered by the identity step.
-const MAX_IDENTITY_LEN: usize = 4096;
+const MAX_IDENTITY_LEN: usize = 1024;
 
 fn step(name: &'static str, outcome: Result<String, String>) -> Step {
     Step { name, outcome }
@@ -261,10 +273,7 @@ pub fn verify_bundle(
     ));
 
     let leaf = cert::parse(&parsed.cert_der).map_err(|e| format!("Fulcio certificate: {e}"));
-    let leaf_spki = leaf
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|c| cert::spki(c));
+    let leaf_spki = leaf.as_ref().map_err(Clone::clone).and_then(cert::spki);
 
     // dsse-signature
     let pae_bytes = pae(&parsed.payload_type, &parsed.payload);

@@ -348,3 +348,65 @@ impl TrustedRoot {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: &[u8] = include_bytes!("../../trust/anchors/sigstore-trusted-root.json");
+
+    fn edit(f: impl FnOnce(&mut serde_json::Value)) -> Result<TrustedRoot, SigstoreError> {
+        let mut v: serde_json::Value = serde_json::from_slice(ROOT).unwrap();
+        f(&mut v);
+        TrustedRoot::from_json(&serde_json::to_vec(&v).unwrap())
+    }
+
+    #[test]
+    fn public_good_root_lists_its_cas_and_logs_with_key_types_and_windows() {
+        let r = TrustedRoot::from_json(ROOT).unwrap();
+        assert_eq!(r.certificate_authorities.len(), 2);
+        assert_eq!(r.certificate_authorities[1].chain.len(), 2);
+        assert!(r.certificate_authorities[1].validity.end.is_none());
+        let rekor = r
+            .tlogs
+            .iter()
+            .find(|l| l.base_url == "https://rekor.sigstore.dev")
+            .unwrap();
+        assert_eq!(rekor.key_type, LogKeyType::EcdsaP256Sha256);
+        assert_eq!(rekor.host(), "rekor.sigstore.dev");
+        let v2 = r
+            .tlogs
+            .iter()
+            .find(|l| l.key_type == LogKeyType::Ed25519)
+            .unwrap();
+        assert!(v2.ed25519_key().is_some());
+        assert_eq!(r.ctlogs.len(), 2);
+        assert_eq!(r.describe().len(), 6);
+    }
+
+    #[test]
+    fn root_whose_log_id_is_not_the_key_hash_or_media_type_unknown_is_refused() {
+        let e = edit(|v| v["tlogs"][0]["logId"]["keyId"] = "AAAA".into()).unwrap_err();
+        assert!(e.to_string().contains("log id is not the SHA-256"), "{e}");
+        assert!(edit(|v| v["mediaType"] = "application/json".into()).is_err());
+        assert!(
+            edit(|v| v["certificateAuthorities"][0]["validFor"]["start"] = "yesterday".into())
+                .is_err()
+        );
+        assert!(edit(
+            |v| v["certificateAuthorities"][0]["certChain"]["certificates"] = serde_json::json!([])
+        )
+        .is_err());
+        let big = vec![b' '; MAX_ROOT_BYTES + 1];
+        assert!(TrustedRoot::from_json(&big).is_err());
+    }
+
+    #[test]
+    fn unknown_log_key_type_is_kept_but_marked_unsupported() {
+        let r = edit(|v| {
+            v["ctlogs"][0]["publicKey"]["keyDetails"] = "PKIX_RSA_PKCS1V15_2048_SHA256".into()
+        })
+        .unwrap();
+        assert!(matches!(r.ctlogs[0].key_type, LogKeyType::Unsupported(_)));
+    }
+}
