@@ -129,7 +129,7 @@ struct Judged<'a> {
 
 /// The trust set's Sigstore trusted root.
 fn sigstore_root(ctx: &Context) -> Result<sigstore::TrustedRoot, String> {
-    ctx.trust.sigstore_root()
+    sigstore::trusted_root_of(ctx.trust)
 }
 
 fn verify_release(
