@@ -33,10 +33,19 @@ use crate::protocol::TinfoilSection;
 
 const SPEC: &str = "Tinfoil verifier (tinfoilsh/verifier); Sigstore bundle v0.3; blyss-evidence protocol/checks.md#tinfoil";
 
-const RELEASE: (&str, &str) = ("tinfoil.release", "Release signed by the protocol's workflow (Sigstore)");
+const RELEASE: (&str, &str) = (
+    "tinfoil.release",
+    "Release signed by the protocol's workflow (Sigstore)",
+);
 const MEASUREMENT: (&str, &str) = ("tinfoil.measurement", "Report measurement is the release's");
-const CONFIG: (&str, &str) = ("tinfoil.config", "Launch configuration matches the command line");
-const IMAGES: (&str, &str) = ("tinfoil.images", "Container images of the launch configuration");
+const CONFIG: (&str, &str) = (
+    "tinfoil.config",
+    "Launch configuration matches the command line",
+);
+const IMAGES: (&str, &str) = (
+    "tinfoil.images",
+    "Container images of the launch configuration",
+);
 const ALL: [(&str, &str); 4] = [RELEASE, MEASUREMENT, CONFIG, IMAGES];
 
 /// The payload type of an in-toto statement in DSSE.
@@ -98,9 +107,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         .sigstore_bundle
         .pointer("/dsseEnvelope/payload")
         .and_then(|p| p.as_str())
-        .and_then(|p| {
-            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).ok()
-        })
+        .and_then(|p| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).ok())
         .and_then(|p| Statement::parse(&p).ok());
     let doc_measurement = ctx.doc.as_ref().ok().map(|d| hex::encode(d.measurement()));
     let stmt = Judged {
@@ -113,7 +120,13 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         rel = rel.detail("served_domain", d.clone());
     }
     let mut out = vec![rel];
-    out.push(measurement(ctx.doc, sec, &tb, &stmt, doc_measurement.as_deref()));
+    out.push(measurement(
+        ctx.doc,
+        sec,
+        &tb,
+        &stmt,
+        doc_measurement.as_deref(),
+    ));
     out.push(config(&stmt));
     out.extend(images(&stmt));
     out.into_iter()
@@ -137,8 +150,12 @@ fn verify_release(
     sec: &TinfoilSection,
     tb: &TinfoilBundle,
 ) -> Result<BundleVerification, String> {
-    let root = sigstore_root(ctx)
-        .map_err(|e| format!("no usable Sigstore trusted root in trust set {:?}: {e}", ctx.trust.name))?;
+    let root = sigstore_root(ctx).map_err(|e| {
+        format!(
+            "no usable Sigstore trusted root in trust set {:?}: {e}",
+            ctx.trust.name
+        )
+    })?;
     let policy = IdentityPolicy {
         oidc_issuer: sec.oidc_issuer.clone(),
         repository: sec.repository.clone(),
@@ -167,8 +184,7 @@ fn release_result(
         .iter()
         .filter_map(|s| s.outcome.as_ref().err().map(|e| format!("{}: {e}", s.name)))
         .collect();
-    let mut r = if v.passed() && v.facts.is_some() {
-        let f = v.facts.as_ref().expect("checked");
+    let mut r = if let (true, Some(f)) = (v.passed(), v.facts.as_ref()) {
         CheckResult::pass(
             id,
             title,
@@ -279,7 +295,11 @@ fn measurement(
         )),
         None => problems.push("the statement has no snp_measurement".into()),
     }
-    let digests: Vec<&str> = s.subjects.iter().filter_map(|(_, d)| d.as_deref()).collect();
+    let digests: Vec<&str> = s
+        .subjects
+        .iter()
+        .filter_map(|(_, d)| d.as_deref())
+        .collect();
     if !digests.contains(&tb.digest.as_str()) {
         problems.push(format!(
             "no subject of the statement has sha256 {} (the bundle's digest); subjects: {}",
@@ -325,7 +345,8 @@ fn config(st: &Judged) -> CheckResult {
         Err(e) => return CheckResult::fail(id, title, e.clone()).expected(expected),
     };
     let Some(config) = &s.config else {
-        return CheckResult::fail(id, title, "the statement has no predicate.config").expected(expected);
+        return CheckResult::fail(id, title, "the statement has no predicate.config")
+            .expected(expected);
     };
     let got = crate::util::sha256_hex(config);
     let want = match s.config_hash_param() {
@@ -374,7 +395,11 @@ fn images(st: &Judged) -> Vec<CheckResult> {
     // config check says whether it is, and this one refuses to show a
     // green image list from a config that does not hash to the cmdline.
     let Some(config) = &s.config else {
-        return vec![CheckResult::fail(id, title, "the statement has no predicate.config")];
+        return vec![CheckResult::fail(
+            id,
+            title,
+            "the statement has no predicate.config",
+        )];
     };
     if s.config_hash_param().ok().flatten().as_deref() != Some(&crate::util::sha256_hex(config)) {
         return vec![CheckResult::fail(
@@ -453,13 +478,17 @@ mod tests {
 
     fn real() -> (TinfoilBundle, Statement) {
         let tb = TinfoilBundle::parse(REAL).unwrap();
-        let p = tb.sigstore_bundle["dsseEnvelope"]["payload"].as_str().unwrap();
+        let p = tb.sigstore_bundle["dsseEnvelope"]["payload"]
+            .as_str()
+            .unwrap();
         let p = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).unwrap();
         let st = Statement::parse(&p).unwrap();
         (tb, st)
     }
 
-    fn doc(tb: &TinfoilBundle) -> Result<crate::evidence::attestation::AttestationDocument, String> {
+    fn doc(
+        tb: &TinfoilBundle,
+    ) -> Result<crate::evidence::attestation::AttestationDocument, String> {
         crate::evidence::attestation::AttestationDocument::from_raw(&tb.report, &tb.vcek_der)
             .map_err(|e| e.to_string())
     }
@@ -502,7 +531,11 @@ mod tests {
         st.snp_measurement = Some("00".repeat(48));
         let (m, _, _) = judge(&tb, st);
         assert_eq!(m.status, Status::Fail);
-        assert!(m.summary.contains("is not the report's MEASUREMENT"), "{}", m.summary);
+        assert!(
+            m.summary.contains("is not the report's MEASUREMENT"),
+            "{}",
+            m.summary
+        );
     }
 
     #[test]
@@ -530,7 +563,11 @@ mod tests {
         st.config = Some(cfg);
         let (_, c, i) = judge(&tb, st);
         assert_eq!(c.status, Status::Fail);
-        assert!(c.summary.contains("commits to tinfoil-config-hash="), "{}", c.summary);
+        assert!(
+            c.summary.contains("commits to tinfoil-config-hash="),
+            "{}",
+            c.summary
+        );
         assert_eq!(i.len(), 1);
         assert_eq!(i[0].status, Status::Fail);
     }
@@ -572,7 +609,10 @@ mod tests {
             verified: &v,
             unverified: Some(&st),
         };
-        assert_eq!(measurement(&d, &sec(), &tb, &j, m.as_deref()).status, Status::Fail);
+        assert_eq!(
+            measurement(&d, &sec(), &tb, &j, m.as_deref()).status,
+            Status::Fail
+        );
         assert_eq!(config(&j).status, Status::Fail);
         assert!(images(&j).iter().all(|r| r.status == Status::Fail));
     }

@@ -30,6 +30,9 @@ struct Cli {
     command: Command,
 }
 
+// One value per process, parsed once: the size of its largest variant (the
+// collect options) costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Audit a bundle offline and write reports.

@@ -140,8 +140,13 @@ impl TinfoilBundle {
             .ok_or_else(|| TinfoilError::Missing("enclaveAttestationReport".into()))?
             .as_object()
             .ok_or_else(|| invalid("enclaveAttestationReport", "not an object"))?;
-        if let Some(k) = ear.keys().find(|k| !matches!(k.as_str(), "format" | "body")) {
-            return Err(TinfoilError::Unknown(format!("enclaveAttestationReport.{k}")));
+        if let Some(k) = ear
+            .keys()
+            .find(|k| !matches!(k.as_str(), "format" | "body"))
+        {
+            return Err(TinfoilError::Unknown(format!(
+                "enclaveAttestationReport.{k}"
+            )));
         }
         let format = ear
             .get("format")
@@ -197,7 +202,8 @@ impl TinfoilBundle {
             return Err(invalid("sigstoreBundle", "not an object"));
         }
         let vcek_der = b64(s("vcek")?).map_err(|e| invalid("vcek", e))?;
-        let enclave_cert_der = cert_der(s("enclaveCert")?).map_err(|e| invalid("enclaveCert", e))?;
+        let enclave_cert_der =
+            cert_der(s("enclaveCert")?).map_err(|e| invalid("enclaveCert", e))?;
         let domain = match obj.get("domain") {
             None | Some(Value::Null) => None,
             Some(Value::String(d)) => Some(d.clone()),
@@ -590,7 +596,9 @@ pub fn parse_yaml(text: &str) -> Result<Yaml, String> {
         let indent = trimmed.len() - trimmed.trim_start().len();
         let t = trimmed.trim_start();
         if t == "---" || t == "..." || t.starts_with('%') {
-            return Err(format!("line {no}: directives and document markers are not accepted"));
+            return Err(format!(
+                "line {no}: directives and document markers are not accepted"
+            ));
         }
         let line = Line {
             no,
@@ -749,7 +757,9 @@ fn split_entry(s: &str) -> Option<(String, String)> {
         let (k, n) = quoted(s).ok()?;
         (k, &s[n..])
     } else {
-        let end = s.find(": ").or_else(|| s.ends_with(':').then(|| s.len() - 1))?;
+        let end = s
+            .find(": ")
+            .or_else(|| s.ends_with(':').then(|| s.len() - 1))?;
         let k = &s[..end];
         if k.is_empty() || k.starts_with(['[', '{', '&', '*', '!', '|', '>', '-', '?']) {
             return None;
@@ -855,7 +865,9 @@ mod tests {
 
     fn real_payload() -> Vec<u8> {
         let b = TinfoilBundle::parse(REAL).unwrap();
-        let p = b.sigstore_bundle["dsseEnvelope"]["payload"].as_str().unwrap();
+        let p = b.sigstore_bundle["dsseEnvelope"]["payload"]
+            .as_str()
+            .unwrap();
         b64(p).unwrap()
     }
 

@@ -40,7 +40,9 @@ pub fn tinfoil_facts(r: &Report) -> Vec<(&'static str, String)> {
             r.facts.get(*k).map(|v| {
                 (
                     *label,
-                    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
                 )
             })
         })

@@ -99,7 +99,9 @@ fn failed_steps(r: &Report) -> Vec<String> {
     one(r, "tinfoil.release")
         .details
         .iter()
-        .filter(|(k, v)| k.starts_with("step.") && v.as_str().is_some_and(|s| s.starts_with("FAILED")))
+        .filter(|(k, v)| {
+            k.starts_with("step.") && v.as_str().is_some_and(|s| s.starts_with("FAILED"))
+        })
         .map(|(k, v)| format!("{k}: {v}"))
         .collect()
 }
@@ -150,7 +152,10 @@ fn real_tinfoil_bundle_passes_under_protocol_tinfoil_scope_attestation_with_the_
     assert_eq!(r.verdict.status, Verdict::Pass, "{:#?}", r.verdict);
     // The facts a reviewer reads.
     let f = &r.facts;
-    assert_eq!(f["tinfoil.repository"], "tinfoilsh/confidential-model-router");
+    assert_eq!(
+        f["tinfoil.repository"],
+        "tinfoilsh/confidential-model-router"
+    );
     assert_eq!(f["tinfoil.workflow"], ".github/workflows/build.yml");
     assert_eq!(f["tinfoil.tag"], "refs/tags/v0.0.38");
     assert_eq!(f["tinfoil.rekor_log_index"], 845420855);
@@ -245,7 +250,11 @@ fn a_changed_measurement_in_the_statement_fails_tinfoil_measurement() {
     assert_eq!(status(&r, "tinfoil.release"), Status::Pass);
     let m = one(&r, "tinfoil.measurement");
     assert_eq!(m.status, Status::Fail);
-    assert!(m.summary.contains("is not the report's MEASUREMENT"), "{}", m.summary);
+    assert!(
+        m.summary.contains("is not the report's MEASUREMENT"),
+        "{}",
+        m.summary
+    );
     assert_eq!(status(&r, "tinfoil.config"), Status::Pass);
     // Changed in place in the real bundle, the DSSE signature breaks too.
     let mut v = real_value();
@@ -273,7 +282,11 @@ fn a_config_that_does_not_hash_to_the_command_line_fails_tinfoil_config() {
     assert_eq!(status(&r, "tinfoil.measurement"), Status::Pass);
     let c = one(&r, "tinfoil.config");
     assert_eq!(c.status, Status::Fail);
-    assert!(c.summary.contains("commits to tinfoil-config-hash="), "{}", c.summary);
+    assert!(
+        c.summary.contains("commits to tinfoil-config-hash="),
+        "{}",
+        c.summary
+    );
     assert_eq!(status(&r, "tinfoil.images"), Status::Fail);
     assert_eq!(r.verdict.status, Verdict::Fail);
 }
@@ -352,7 +365,11 @@ fn tdx_evidence_in_a_tinfoil_bundle_is_reported_not_supported_never_a_pass() {
     let mut v = real_value();
     v["enclaveAttestationReport"]["format"] = "https://tinfoil.sh/predicate/tdx-guest/v2".into();
     let r = audit_value(&v);
-    for id in ["snp.report-signature", "tinfoil.release", "tinfoil.measurement"] {
+    for id in [
+        "snp.report-signature",
+        "tinfoil.release",
+        "tinfoil.measurement",
+    ] {
         let c = one(&r, id);
         assert_eq!(c.status, Status::Fail, "{id}");
         assert!(c.summary.contains("TDX"), "{id}: {}", c.summary);
@@ -401,7 +418,14 @@ fn bin() -> Command {
 fn import(dir: &Path, file: &Path) -> std::path::PathBuf {
     let out = dir.join("tinfoil.zip");
     bin()
-        .args(["collect", "--protocol", "tinfoil", "--observed-at", AT, "--key"])
+        .args([
+            "collect",
+            "--protocol",
+            "tinfoil",
+            "--observed-at",
+            AT,
+            "--key",
+        ])
         .arg(root().join("fixtures/keys/fixture-collector.key"))
         .arg("--tinfoil-bundle")
         .arg(file)
@@ -440,8 +464,7 @@ fn collect_tinfoil_bundle_stores_the_file_byte_exact_and_audit_judges_at_the_dec
 fn collect_refuses_tdx_evidence_and_an_oversized_tinfoil_file() {
     let dir = tempfile::tempdir().unwrap();
     let mut tdx = real_value();
-    tdx["enclaveAttestationReport"]["format"] =
-        "https://tinfoil.sh/predicate/tdx-guest/v2".into();
+    tdx["enclaveAttestationReport"]["format"] = "https://tinfoil.sh/predicate/tdx-guest/v2".into();
     let big = vec![b' '; blyss_evidence::evidence::tinfoil::MAX_FILE + 1];
     for (name, bytes, why) in [
         ("tdx.json", serde_json::to_vec(&tdx).unwrap(), "TDX"),
@@ -468,8 +491,12 @@ fn collect_refuses_tdx_evidence_and_an_oversized_tinfoil_file() {
 fn a_tinfoil_bundle_beside_another_report_is_two_interpretations_and_fails() {
     let at = t(AT);
     let mut b = BundleBuilder::new("https://inference.tinfoil.sh", "tinfoil", at);
-    b.add("tinfoil/attestation-bundle.json", real_bytes(), Source::file(at))
-        .unwrap();
+    b.add(
+        "tinfoil/attestation-bundle.json",
+        real_bytes(),
+        Source::file(at),
+    )
+    .unwrap();
     let tb = blyss_evidence::evidence::tinfoil::TinfoilBundle::parse(&real_bytes()).unwrap();
     b.add("snp/report.bin", tb.report.to_vec(), Source::file(at))
         .unwrap();
