@@ -519,3 +519,127 @@ fn a_tinfoil_bundle_beside_another_report_is_two_interpretations_and_fails() {
     assert_eq!(c.status, Status::Fail);
     assert!(c.summary.contains("two reports"), "{}", c.summary);
 }
+
+/// The real Tinfoil bundle with a captured TLS handshake whose leaf is
+/// `leaf` (and which delivered the document), audited in `scope`.
+fn audit_with_handshake(leaf: &[u8], scope: Scope) -> Report {
+    use blyss_evidence::bundle::format::ConnectionRecord;
+    use blyss_evidence::evidence::tls::{
+        ChainEntry, HandshakeRecord, Verification, HANDSHAKE_SCHEMA,
+    };
+    let at = t(AT);
+    let mut b = BundleBuilder::new("https://inference.tinfoil.sh", "tinfoil", at);
+    b.add(
+        "tinfoil/attestation-bundle.json",
+        real_bytes(),
+        Source::file(at),
+    )
+    .unwrap();
+    let sha = blyss_evidence::util::sha256_hex(leaf);
+    b.add("tls/chain-00.der", leaf.to_vec(), Source::file(at))
+        .unwrap();
+    let rec = HandshakeRecord {
+        schema: HANDSHAKE_SCHEMA.into(),
+        host: "inference.tinfoil.sh".into(),
+        port: 443,
+        server_name: "inference.tinfoil.sh".into(),
+        captured_at: AT.into(),
+        protocol_version: "TLSv1_3".into(),
+        cipher_suite: "TLS13_AES_128_GCM_SHA256".into(),
+        chain: vec![ChainEntry {
+            member: "evidence/tls/chain-00.der".into(),
+            sha256: sha.clone(),
+        }],
+        verification: Verification {
+            trust_set: "test".into(),
+            verified: true,
+            error: None,
+        },
+        second_handshake: None,
+    };
+    b.add(
+        "tls/handshake.json",
+        serde_json::to_vec(&rec).unwrap(),
+        Source::file(at),
+    )
+    .unwrap();
+    b.document_connection = Some(ConnectionRecord {
+        url: "https://inference.tinfoil.sh/.well-known/tinfoil-attestation".into(),
+        leaf_sha256: sha,
+        chain: vec!["evidence/tls/chain-00.der".into()],
+        verified: true,
+    });
+    let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
+    let bundle = Bundle::from_bytes(&b.seal(at, &key).unwrap(), "hs.zip").unwrap();
+    let opts = AuditOptions {
+        scope,
+        at: Some(at),
+        ..AuditOptions::default()
+    };
+    audit(
+        &bundle,
+        &Protocol::load("tinfoil").unwrap(),
+        &TrustSet::production(),
+        &opts,
+        at,
+    )
+}
+
+#[test]
+fn a_captured_handshake_serving_the_attested_key_passes_the_tinfoil_binding() {
+    let tb = blyss_evidence::evidence::tinfoil::TinfoilBundle::parse(&real_bytes()).unwrap();
+    let r = audit_with_handshake(&tb.enclave_cert_der, Scope::Full);
+    let b = one(&r, "tls.binding");
+    assert_eq!(b.status, Status::Pass, "{b:#?}");
+    assert!(
+        b.summary
+            .contains("served certificate's SubjectPublicKeyInfo"),
+        "{}",
+        b.summary
+    );
+}
+
+#[test]
+fn a_captured_handshake_serving_another_key_fails_the_tinfoil_binding() {
+    let tb = blyss_evidence::evidence::tinfoil::TinfoilBundle::parse(&real_bytes()).unwrap();
+    // The VCEK stands in for a certificate with another key.
+    for scope in [Scope::Full, Scope::Attestation] {
+        let r = audit_with_handshake(&tb.vcek_der, scope);
+        let b = one(&r, "tls.binding");
+        assert_eq!(b.status, Status::Fail, "{b:#?}");
+        assert!(
+            b.summary.contains("is not the attested one"),
+            "{}",
+            b.summary
+        );
+        assert_eq!(r.verdict.status, Verdict::Fail);
+    }
+}
+
+#[test]
+fn without_a_handshake_scope_full_fails_the_tinfoil_binding() {
+    let at = t(AT);
+    let mut b = BundleBuilder::new("https://inference.tinfoil.sh", "tinfoil", at);
+    b.add(
+        "tinfoil/attestation-bundle.json",
+        real_bytes(),
+        Source::file(at),
+    )
+    .unwrap();
+    let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
+    let bundle = Bundle::from_bytes(&b.seal(at, &key).unwrap(), "nohs.zip").unwrap();
+    let opts = AuditOptions {
+        at: Some(at),
+        ..AuditOptions::default()
+    };
+    let r = audit(
+        &bundle,
+        &Protocol::load("tinfoil").unwrap(),
+        &TrustSet::production(),
+        &opts,
+        at,
+    );
+    let b = one(&r, "tls.binding");
+    assert_eq!(b.status, Status::Fail, "{b:#?}");
+    assert!(b.summary.contains("NOT established"), "{}", b.summary);
+}
