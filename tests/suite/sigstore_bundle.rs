@@ -544,6 +544,37 @@ fn trust_show_lists_the_pinned_sigstore_root_and_its_logs() {
 }
 
 #[test]
+fn test_trust_file_keeps_every_production_anchor_but_the_sigstore_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = TestSigstore::new("trust file copy");
+    let set =
+        blyss_evidence::trust::TrustSet::load(&t.write_trust_file(dir.path()).unwrap()).unwrap();
+    assert!(!set.production);
+    let prod = blyss_evidence::trust::TrustSet::production();
+    let roles = |s: &blyss_evidence::trust::TrustSet| {
+        s.anchors()
+            .into_iter()
+            .filter(|a| a.role != "sigstore.trusted-root")
+            .map(|a| (a.role, a.sha256))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(roles(&set), roles(&prod));
+    assert_eq!(
+        set.sigstore_trusted_root,
+        t.trust_set().sigstore_trusted_root
+    );
+    // The real bundle does not chain under it; the test one does.
+    let root = blyss_evidence::evidence::sigstore::trusted_root_of(&set).unwrap();
+    assert!(!verify_bundle(&bundle(), &root, &policy()).passed());
+    let san = github_san(
+        "tinfoilsh/confidential-model-router",
+        ".github/workflows/build.yml",
+        "refs/tags/v0.0.38",
+    );
+    assert!(verify_bundle(&t.resign(&bundle(), &san, None), &root, &policy()).passed());
+}
+
+#[test]
 fn trust_file_may_supply_another_sigstore_root_and_a_bad_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let t = TestSigstore::new("trust file");

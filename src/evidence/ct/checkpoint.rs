@@ -408,4 +408,60 @@ mod tests {
             assert!(Checkpoint::parse(bad.as_bytes()).is_err(), "{bad:?}");
         }
     }
+
+    /// Rekor v1's checkpoint from the real Tinfoil bundle and Rekor's key
+    /// (SPKI from the Sigstore trusted root).
+    const REKOR_NOTE: &str = "rekor.sigstore.dev - 1193050959916656506\n723516595\nbcnNJMxP3O41KH+tZSlqxljkVtCjK6N+8xV+6APwPoE=\n\n\u{2014} rekor.sigstore.dev wNI9ajBGAiEA3nFYLCB/sFxNr4vWZ/2MSDzXe6ianjsNO1ydIcGj1DgCIQCeVLcmv1CJ0SQvh2P0GWZeefsM+TPeNcZho3ACTMX+ig==\n";
+    const REKOR_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9fAFwrkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RYtw==";
+
+    #[test]
+    fn rekor_ecdsa_note_signature_verifies_with_the_key_hint_of_the_spki_hash() {
+        let key = b64(REKOR_KEY).unwrap();
+        let c = Checkpoint::parse(REKOR_NOTE.as_bytes()).unwrap();
+        let text = signed_text(REKOR_NOTE.as_bytes()).unwrap();
+        let k = NoteKey::EcdsaP256 { spki: &key };
+        assert_eq!(hex::encode(k.key_id("rekor.sigstore.dev")), "c0d23d6a");
+        c.verify_note_signature(text, "rekor.sigstore.dev", k)
+            .unwrap();
+        // Another key name, another signed text, another key: each refused.
+        assert!(c.verify_note_signature(text, &c.origin, k).is_err());
+        let other = text.replace("723516595", "723516596");
+        assert!(c
+            .verify_note_signature(&other, "rekor.sigstore.dev", k)
+            .is_err());
+        let (_, spki, _) = log();
+        let wrong = NoteKey::EcdsaP256 { spki: &spki };
+        assert!(c
+            .verify_note_signature(text, "rekor.sigstore.dev", wrong)
+            .is_err());
+    }
+
+    #[test]
+    fn ed25519_note_signature_verifies_only_with_its_key_and_name() {
+        use ed25519_dalek::Signer as _;
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
+        let pk = sk.verifying_key().to_bytes();
+        let text = "log.test\n3\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+        let mut raw = ed25519_key_id("log.test", &pk).to_vec();
+        raw.extend_from_slice(&sk.sign(text.as_bytes()).to_bytes());
+        use base64::Engine;
+        let note = format!(
+            "{text}\n\u{2014} log.test {}\n",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        );
+        let c = Checkpoint::parse(note.as_bytes()).unwrap();
+        let t = signed_text(note.as_bytes()).unwrap();
+        assert_eq!(t, text);
+        c.verify_note_signature(t, "log.test", NoteKey::Ed25519 { key: &pk })
+            .unwrap();
+        let other = ed25519_dalek::SigningKey::from_bytes(&[6u8; 32])
+            .verifying_key()
+            .to_bytes();
+        assert!(c
+            .verify_note_signature(t, "log.test", NoteKey::Ed25519 { key: &other })
+            .is_err());
+        assert!(c
+            .verify_note_signature(t, "log2.test", NoteKey::Ed25519 { key: &pk })
+            .is_err());
+    }
 }

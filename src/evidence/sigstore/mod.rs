@@ -5,6 +5,15 @@
 //! signature is logged in Rekor. This module replays every check a Sigstore
 //! client makes, without network, against a [`TrustedRoot`] taken from the
 //! trust set — never from the bundle itself.
+//!
+//! Built on our CT code (`ct::merkle` over `ct-merkle`, `ct::sct`,
+//! `ct::precert`, the signed-note parser in `ct::checkpoint`, which gained
+//! Rekor's ECDSA key-hint signatures and C2SP Ed25519 ones) rather than the
+//! `sigstore` crate: its `verify` feature pulls `reqwest`/`hyper`/`tokio`
+//! into the build (the dependency gate forbids a network stack in the audit
+//! build) and a second RustCrypto generation (`p256` 0.14, `x509-cert` 0.3,
+//! `digest` 0.11). Steps, bounds, times and what is deliberately not
+//! required (the Rekor body's `envelopeHash`): `protocol/sigstore.md`.
 
 use serde_json::Value;
 use thiserror::Error;

@@ -317,6 +317,83 @@ impl TestSigstore {
         TrustedRoot::from_json(&self.trusted_root_json()).expect("test root parses")
     }
 
+    /// The production trust set with this instance's Sigstore root in place
+    /// of the real one, named `test-sigstore` and never production.
+    pub fn trust_set(&self) -> crate::trust::TrustSet {
+        let mut t = crate::trust::TrustSet::production();
+        t.name = "test-sigstore".into();
+        t.production = false;
+        t.sigstore_trusted_root = Some(self.trusted_root_json());
+        t
+    }
+
+    /// Writes into `dir` a trust file (`trust.json`, for `--trust`) holding
+    /// every production anchor (AMD ARK/ASK/ASVK, CT log-list key and
+    /// snapshot, NVIDIA roots, Mozilla roots) but this instance's Sigstore
+    /// root, with the files it names. Returns the trust file's path.
+    pub fn write_trust_file(&self, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+        let prod = crate::trust::TrustSet::production();
+        let pem = |der: &[u8]| {
+            der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).expect("PEM")
+        };
+        let mut amd = serde_json::Map::new();
+        for (product, r) in &prod.amd {
+            let lower = product.to_lowercase();
+            let mut e = json!({
+                "ark": format!("amd-{lower}-ark.pem"),
+                "ask": format!("amd-{lower}-ask.pem"),
+            });
+            std::fs::write(dir.join(format!("amd-{lower}-ark.pem")), pem(&r.ark))?;
+            std::fs::write(dir.join(format!("amd-{lower}-ask.pem")), pem(&r.ask))?;
+            if let Some(asvk) = &r.asvk {
+                std::fs::write(dir.join(format!("amd-{lower}-asvk.pem")), pem(asvk))?;
+                e["asvk"] = json!(format!("amd-{lower}-asvk.pem"));
+            }
+            amd.insert(product.clone(), e);
+        }
+        let mut ct = json!({ "log_list_keys": [] });
+        for (i, k) in prod.ct_log_list_keys.iter().enumerate() {
+            let name = format!("ct-log-list-key-{i}.der");
+            std::fs::write(dir.join(&name), k)?;
+            ct["log_list_keys"]
+                .as_array_mut()
+                .expect("array")
+                .push(json!(name));
+        }
+        if let Some(s) = &prod.ct_log_list_snapshot {
+            std::fs::write(dir.join("ct-log-list.json"), s)?;
+            ct["log_list_snapshot"] = json!("ct-log-list.json");
+        }
+        let mut nv = json!({ "device_roots": [], "rim_roots": [] });
+        for (kind, certs) in [
+            ("device_roots", &prod.nvidia_device_roots),
+            ("rim_roots", &prod.nvidia_rim_roots),
+        ] {
+            for (i, c) in certs.iter().enumerate() {
+                let name = format!("nvidia-{kind}-{i}.pem");
+                std::fs::write(dir.join(&name), pem(c))?;
+                nv[kind].as_array_mut().expect("array").push(json!(name));
+            }
+        }
+        std::fs::write(
+            dir.join("sigstore-trusted-root.json"),
+            self.trusted_root_json(),
+        )?;
+        let file = json!({
+            "schema": crate::trust::SCHEMA,
+            "name": "test-sigstore",
+            "version": "1",
+            "amd": amd,
+            "ct": ct,
+            "nvidia": nv,
+            "tls": { "mozilla_roots": prod.webpki_mozilla },
+            "sigstore": { "trusted_root": "sigstore-trusted-root.json" }
+        });
+        let path = dir.join("trust.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&file).expect("JSON"))?;
+        Ok(path)
+    }
+
     /// Mints a Fulcio leaf for `spec` with an embedded SCT from the test CT
     /// log; returns (leaf DER, leaf key).
     pub fn leaf(&self, spec: &LeafSpec) -> (Vec<u8>, SigningKey) {
