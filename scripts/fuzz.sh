@@ -51,6 +51,7 @@ seed snp_evidence ../fixtures/synthetic/*.der ../fixtures/synthetic/*.bin
 seed image_evidence ../fixtures/blyss/attestation-*.json
 seed sigstore_bundle ../fixtures/field/tinfoil-*/attestation-bundle.json ../fixtures/field/tinfoil-*/sigstore_trusted_root.json
 seed ocsp ../fixtures/field/*/*_ocsp_response.dat
+seed tinfoil_evidence ../fixtures/field/tinfoil-*/attestation-bundle.json
 # The command lines of the real documents (extracted, not committed twice).
 mkdir -p corpus/cmdline
 python3 -c 'import json,sys

@@ -21,6 +21,26 @@ use crate::util::fmt_time;
 /// Finds and parses the attestation evidence in a bundle: the served
 /// document, or a raw report + VCEK import.
 pub fn attestation_of(bundle: &Bundle) -> Result<AttestationDocument, String> {
+    if let Some(bytes) = bundle.member(layout::TINFOIL_BUNDLE) {
+        // One interpretation per bundle: a Tinfoil bundle carries its own
+        // report, so a second source of one is ambiguous.
+        if bundle.member(layout::ATTESTATION).is_some()
+            || bundle.member(layout::SNP_REPORT).is_some()
+        {
+            return Err(format!(
+                "{} holds an SNP report and so does {} or {}: two reports, no single interpretation",
+                layout::TINFOIL_BUNDLE,
+                layout::ATTESTATION,
+                layout::SNP_REPORT
+            ));
+        }
+        let t = crate::evidence::tinfoil::TinfoilBundle::parse(bytes)
+            .map_err(|e| format!("{}: {e}", layout::TINFOIL_BUNDLE))?;
+        let mut doc = AttestationDocument::from_raw(&t.report, &t.vcek_der)
+            .map_err(|e| format!("{}: {e}", layout::TINFOIL_BUNDLE))?;
+        doc.source = layout::TINFOIL_BUNDLE.into();
+        return Ok(doc);
+    }
     if let Some(bytes) = bundle.member(layout::ATTESTATION) {
         return AttestationDocument::parse_json(bytes)
             .map_err(|e| format!("{}: {e}", layout::ATTESTATION));

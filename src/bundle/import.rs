@@ -33,6 +33,10 @@ pub struct ImportRequest<'a> {
     /// OCSP responses for that evidence's chains, each stored as received
     /// as `evidence/gpu/ocsp/<file name>` (see `evidence::gpu::ocsp`).
     pub ocsp: Vec<&'a Path>,
+    /// A Tinfoil enclave's attestation bundle (`attestation-bundle.json`),
+    /// stored as received under `evidence/tinfoil/attestation-bundle.json`
+    /// and decoded only at audit time (`evidence::tinfoil`).
+    pub tinfoil_bundle: Option<&'a Path>,
 }
 
 /// Reads at most `cap` bytes; a longer file is refused before it is
@@ -163,6 +167,25 @@ pub fn import_into(
             )?;
         }
         add_ocsp(b, &req.ocsp, at)?;
+    }
+    if let Some(t) = req.tinfoil_bundle {
+        use crate::evidence::tinfoil;
+        if req.attestation.is_some() || req.report.is_some() {
+            // One interpretation per bundle: a second SNP report beside the
+            // Tinfoil one would leave the audit to choose.
+            return Err(BundleError::Evidence(
+                "--tinfoil-bundle carries its own SNP report: give it without --attestation or --report".into(),
+            ));
+        }
+        let bytes = read_capped(t, tinfoil::MAX_FILE)?;
+        // Refuse a file no report can be read from (or TDX evidence, not
+        // supported yet); the Sigstore bundle inside is the audit's to judge.
+        tinfoil::TinfoilBundle::parse(&bytes)
+            .map_err(|e| BundleError::Evidence(format!("{}: {e}", t.display())))?;
+        let rel = tinfoil::MEMBER
+            .strip_prefix("evidence/")
+            .expect("member under evidence/");
+        b.add(rel, bytes, Source::file(at))?;
     }
     for f in &req.firmware {
         let name = f

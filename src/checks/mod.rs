@@ -28,6 +28,7 @@ pub mod images;
 pub mod measurement;
 pub mod ocsp;
 pub mod snp;
+pub mod tinfoil;
 pub mod tls;
 
 /// Outcome of one check.
@@ -251,9 +252,9 @@ pub struct Family {
 }
 
 /// Families that produce results only when their evidence is in the
-/// bundle (NVSwitch evidence is optional); reports leave them out when
-/// they produced none.
-pub const OPTIONAL_FAMILIES: &[&str] = &["switch"];
+/// bundle (NVSwitch evidence, Tinfoil evidence or protocol); reports leave
+/// them out when they produced none.
+pub const OPTIONAL_FAMILIES: &[&str] = &["switch", "tinfoil"];
 
 /// All families, in report order. Each lives in its own file.
 pub fn families() -> Vec<Family> {
@@ -305,6 +306,12 @@ pub fn families() -> Vec<Family> {
             title: "Container images",
             run: images::run,
             weight: 0,
+        },
+        Family {
+            id: "tinfoil",
+            title: "Tinfoil release",
+            run: tinfoil::run,
+            weight: 1,
         },
         Family {
             id: "gpu",
@@ -546,14 +553,16 @@ mod tests {
             (seq, run_families(&fams, ctx))
         });
         assert_eq!(parallel, sequential);
-        // Not a vacuous comparison: every family id produced results (but
-        // the switch family, which only speaks when switch evidence is
-        // present; one of the `gpu` runners, `gpu.ocsp`, needs imported
-        // evidence or OCSP responses, which this Blyss bundle does not have).
+        // Not a vacuous comparison: every family id produced results but
+        // the optional ones (`switch` speaks only with switch evidence,
+        // `tinfoil` only with Tinfoil evidence or protocol); one of the `gpu`
+        // runners, `gpu.ocsp`, needs imported evidence or OCSP responses,
+        // which this Blyss bundle does not have.
         for f in &fams {
-            assert!(
-                f.id == "switch" || parallel.iter().flatten().any(|c| c.family == f.id),
-                "{}",
+            assert_eq!(
+                parallel.iter().flatten().any(|c| c.family == f.id),
+                !OPTIONAL_FAMILIES.contains(&f.id),
+                "family {}",
                 f.id
             );
         }

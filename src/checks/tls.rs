@@ -28,7 +28,7 @@ use rustls_pki_types::{
 
 use super::{CheckResult, Context, Scope};
 use crate::evidence::layout;
-use crate::protocol::{ChainRule, TailRule, TlsSection};
+use crate::protocol::{BindingForm, ChainRule, TailRule, TlsSection};
 
 // The handshake records are the bundle's format, written by `collect` and
 // read here: they live in `evidence::tls` (re-exported for callers of the
@@ -39,6 +39,7 @@ pub use crate::evidence::tls::{
 
 const BINDING: &str = "tls.binding";
 const BINDING_TITLE: &str = "TLS certificate bound to the attestation report";
+const TINFOIL_BINDING_SPEC: &str = "Tinfoil verifier: report_data[0..32] = sha256(TLS certificate SubjectPublicKeyInfo DER), report_data[32..64] = HPKE X25519 public key; blyss-evidence protocol/checks.md#tls";
 const BINDING_SPEC: &str = "Blyss verifier: report_data[0..32] = sha256(TLS certificate DER) = cert_sha256_fingerprint; blyss-evidence protocol/checks.md#tls";
 const CHAIN: &str = "tls.chain";
 const CHAIN_TITLE: &str = "TLS certificate chain valid for the service";
@@ -180,6 +181,9 @@ fn document_connection(
 }
 
 fn binding(ctx: &Context, sec: &TlsSection, cap: &Result<Option<Captured>, String>) -> CheckResult {
+    if sec.binding == BindingForm::TinfoilSpki {
+        return binding_tinfoil(ctx, sec, cap);
+    }
     let fail = |s: String| CheckResult::fail(BINDING, BINDING_TITLE, s).spec(BINDING_SPEC);
     let doc = match ctx.doc {
         Ok(d) => d,
@@ -331,6 +335,158 @@ fn binding(ctx: &Context, sec: &TlsSection, cap: &Result<Option<Captured>, Strin
                 TailRule::Any => "any",
             },
         )
+}
+
+/// `tls.binding` in Tinfoil's form: REPORT_DATA[0..32] is the sha256 of a
+/// certificate's SubjectPublicKeyInfo (so a renewed certificate with the
+/// same key stays bound), REPORT_DATA[32..64] the enclave's HPKE X25519
+/// key (shown as a fact; nothing in the evidence lets us judge it).
+/// Without a captured handshake only the enclave certificate shipped in
+/// the Tinfoil bundle is compared: that is the bundle agreeing with itself,
+/// a warning under `--scope attestation` and a failure in scope full — never
+/// the green of a binding to the certificate a client is served.
+fn binding_tinfoil(
+    ctx: &Context,
+    sec: &TlsSection,
+    cap: &Result<Option<Captured>, String>,
+) -> CheckResult {
+    let fail = |s: String| CheckResult::fail(BINDING, BINDING_TITLE, s).spec(TINFOIL_BINDING_SPEC);
+    let doc = match ctx.doc {
+        Ok(d) => d,
+        Err(e) => return fail(format!("no usable attestation evidence: {e}")),
+    };
+    let rd = doc.report_data();
+    let bound = hex::encode(&rd[..32]);
+    let hpke = hex::encode(&rd[32..]);
+    let mut problems: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    if sec.report_data_tail == TailRule::Zero && rd[32..].iter().any(|b| *b != 0) {
+        problems.push(format!(
+            "report_data[32..64] is {hpke}, expected 32 zero bytes"
+        ));
+    }
+    // The enclave certificate the Tinfoil bundle carries.
+    let bundled = ctx.member(layout::TINFOIL_BUNDLE).map(|b| {
+        crate::evidence::tinfoil::TinfoilBundle::parse(b)
+            .map_err(|e| e.to_string())
+            .and_then(|t| t.enclave_spki_sha256())
+            .map(hex::encode)
+    });
+    match &bundled {
+        Some(Ok(h)) if *h == bound => notes.push(
+            "sha256 of the bundled enclave certificate's SubjectPublicKeyInfo = report_data[0..32]"
+                .into(),
+        ),
+        Some(Ok(h)) => problems.push(format!(
+            "the enclave certificate in the Tinfoil bundle has SubjectPublicKeyInfo sha256 {h}, but report_data[0..32] is {bound}: the report does not bind that certificate's key"
+        )),
+        Some(Err(e)) => problems.push(format!(
+            "{}: the enclave certificate cannot be read: {e}",
+            layout::TINFOIL_BUNDLE
+        )),
+        None => notes.push(format!("no Tinfoil bundle ({})", layout::TINFOIL_BUNDLE)),
+    }
+    let mut r = match cap {
+        Err(e) => {
+            problems.push(format!("unusable TLS capture: {e}"));
+            fail(problems.join("; "))
+        }
+        Ok(None) => {
+            let r = if !problems.is_empty() {
+                fail(format!(
+                    "no TLS handshake was captured (offline import) and the bundle does not agree with itself: {}",
+                    problems.join("; ")
+                ))
+            } else if bundled.is_none() {
+                fail(format!(
+                    "no TLS handshake was captured and there is no bundled enclave certificate: nothing binds report_data[0..32] {bound} to a key"
+                ))
+            } else if ctx.scope() == Scope::Full {
+                fail(format!(
+                    "binding to the served certificate NOT established: no TLS handshake was captured (missing {}), which scope full requires; established only: the bundled enclave certificate's key hash = report_data[0..32]",
+                    layout::TLS_HANDSHAKE
+                ))
+            } else {
+                // What was NOT established comes first (summaries are cut
+                // to a key finding in the tables).
+                CheckResult::warn(
+                    BINDING,
+                    BINDING_TITLE,
+                    "binding to the served certificate NOT established (no TLS handshake was captured: offline import); established only: sha256 of the Tinfoil bundle's enclave certificate SubjectPublicKeyInfo = report_data[0..32] (verified against the certificate in the bundle, not a live handshake)",
+                )
+                .spec(TINFOIL_BINDING_SPEC)
+            };
+            r.detail("handshake_captured", false)
+        }
+        Ok(Some(c)) => {
+            let leaf = &c.chain[0];
+            let leaf_sha = crate::util::sha256_hex(leaf);
+            match crate::evidence::tinfoil::spki_sha256(leaf).map(hex::encode) {
+                Ok(h) if h == bound => {}
+                Ok(h) => problems.push(format!(
+                    "the served certificate's key (SubjectPublicKeyInfo sha256 {h}) is not the attested one (report_data[0..32] {bound})"
+                )),
+                Err(e) => problems.push(format!("the served certificate cannot be read: {e}")),
+            }
+            match &c.rec.second_handshake {
+                Some(s) if s.outcome == "different-leaf" => problems.push(format!(
+                    "a second handshake presented another certificate (sha256 {})",
+                    s.leaf_sha256.as_deref().unwrap_or("?")
+                )),
+                Some(s) if s.outcome == "same-leaf" && s.leaf_sha256.as_deref() != Some(leaf_sha.as_str()) => {
+                    problems.push(format!(
+                        "{} says the second handshake presented the same leaf but records sha256 {}",
+                        layout::TLS_HANDSHAKE,
+                        s.leaf_sha256.as_deref().unwrap_or("(none)")
+                    ))
+                }
+                Some(s) if s.outcome == "same-leaf" => {
+                    notes.push("a second handshake presented the same certificate".into())
+                }
+                Some(s) if s.outcome == "failed" => notes.push(format!(
+                    "the second handshake failed ({}); only the first was compared",
+                    s.error.as_deref().unwrap_or("no reason recorded")
+                )),
+                Some(s) => problems.push(format!(
+                    "{}: unknown second handshake outcome {:?}",
+                    layout::TLS_HANDSHAKE,
+                    s.outcome
+                )),
+                None => notes.push("no second handshake was recorded".into()),
+            }
+            // The document must have come over a connection presenting the
+            // certificate just compared.
+            document_connection(ctx, &leaf_sha, &mut problems, &mut notes);
+            let r = if problems.is_empty() {
+                CheckResult::pass(
+                    BINDING,
+                    BINDING_TITLE,
+                    format!(
+                        "sha256 of the served certificate's SubjectPublicKeyInfo = report_data[0..32] = {}",
+                        crate::util::short_hex(&bound)
+                    ),
+                )
+                .spec(TINFOIL_BINDING_SPEC)
+            } else {
+                fail(problems.join("; "))
+            };
+            r.evidence(layout::TLS_HANDSHAKE)
+                .evidence(c.rec.chain[0].member.clone())
+                .detail("handshake_captured", true)
+                .detail("served_leaf_sha256", leaf_sha)
+        }
+    };
+    if let Some(Ok(h)) = &bundled {
+        r = r.actual(h.clone()).evidence(layout::TINFOIL_BUNDLE);
+    }
+    if !notes.is_empty() {
+        r = r.detail("notes", notes.join("; "));
+    }
+    r.expected(bound.clone())
+        .evidence(doc.source.clone())
+        .detail("binding_form", "tinfoil-spki")
+        .detail("fact:tls.attested_spki_sha256", bound)
+        .detail("fact:tinfoil.hpke_public_key", hpke)
 }
 
 /// Host of the statement's target (`https://host[:port]`).

@@ -31,7 +31,7 @@ pub struct AuditArgs {
     /// Collector key to trust: a PEM public key file, or its sha256 fingerprint (hex).
     #[arg(long)]
     pub signer: Option<String>,
-    /// Protocol id (v0.0.1, v0.0.1-test, v0.0.2, snp-only) or a protocol JSON file.
+    /// Protocol id (v0.0.1, v0.0.1-test, v0.0.2, snp-only, tinfoil) or a protocol JSON file.
     #[arg(long, default_value = blyss_evidence::protocol::DEFAULT_ID)]
     pub protocol: String,
     /// Write the JSON report here.

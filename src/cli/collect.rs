@@ -35,6 +35,8 @@ Examples:
   blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --protocol snp-only -o gpu.zip
   # ... with the OCSP responses for its device and RIM chains (judged offline at the evaluation time)
   blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --ocsp l2.dat --ocsp l3.dat -o gpu.zip
+  # A Tinfoil enclave's attestation bundle (SNP report, VCEK, TLS certificate, Sigstore release)
+  blyss-evidence collect --tinfoil-bundle attestation-bundle.json --protocol tinfoil --observed-at 2026-01-22T23:00:00Z -o tinfoil.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
 overall per-resource deadline, and the whole collection one --deadline (default 300 s);
@@ -312,6 +314,11 @@ pub struct CollectArgs {
     /// `--ocsp l2_ocsp_response.dat`; matched to certificates by CertID, not by name.
     #[arg(long, value_name = "FILE", requires = "gpu_evidence")]
     pub ocsp: Vec<PathBuf>,
+    /// Offline import: a Tinfoil enclave's attestation bundle (SNP report, VCEK, enclave
+    /// certificate, Sigstore release bundle), stored as received, e.g.
+    /// `--tinfoil-bundle attestation-bundle.json --protocol tinfoil`.
+    #[arg(long, value_name = "FILE.json")]
+    pub tinfoil_bundle: Option<PathBuf>,
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]
     pub target: Option<String>,
@@ -372,7 +379,8 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
         || a.from_dir.is_some()
         || a.report.is_some()
         || a.gpu_evidence.is_some()
-        || a.switch_evidence.is_some();
+        || a.switch_evidence.is_some()
+        || a.tinfoil_bundle.is_some();
     if offline {
         if a.url.is_some() {
             bail!("give either a URL (online collection) or import files, not both");
@@ -402,6 +410,7 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
                 switch_evidence: a.switch_evidence.as_deref(),
                 rims: a.rim.iter().map(PathBuf::as_path).collect(),
                 ocsp: a.ocsp.iter().map(PathBuf::as_path).collect(),
+                tinfoil_bundle: a.tinfoil_bundle.as_deref(),
             },
             at,
         )?;

@@ -10,6 +10,7 @@ pub mod images;
 pub mod oci;
 pub mod secrets;
 pub mod sigstore;
+pub mod tinfoil;
 pub mod tls;
 
 /// Where each kind of evidence lives inside a bundle (normative list in
@@ -24,6 +25,9 @@ pub mod layout {
     /// The VLEK that came with a raw VLEK-signed report (DER or PEM); a
     /// bundle holds a VCEK or a VLEK beside the report, never both.
     pub const SNP_VLEK: &str = "evidence/snp/vlek";
+    /// A Tinfoil enclave's attestation bundle, byte-exact (report, VCEK,
+    /// enclave certificate and Sigstore release bundle in one JSON file).
+    pub const TINFOIL_BUNDLE: &str = super::tinfoil::MEMBER;
     /// AMD KDS `cert_chain` (PEM, ASK then ARK).
     pub const KDS_CERT_CHAIN: &str = "evidence/amd/cert_chain.pem";
     /// AMD KDS CRL (DER).

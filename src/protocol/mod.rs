@@ -35,6 +35,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("v0.0.2", include_str!("../../protocol/blyss-v0.0.2.json")),
     ("snp-only", include_str!("../../protocol/snp-only.json")),
+    ("tinfoil", include_str!("../../protocol/tinfoil.json")),
 ];
 
 /// Largest protocol file `Protocol::load` reads (the built-in ones are

@@ -72,6 +72,8 @@ pub struct Sections {
     pub images: Option<ImagesSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu: Option<GpuSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tinfoil: Option<TinfoilSection>,
 }
 
 impl Sections {
@@ -116,6 +118,9 @@ impl Sections {
         }
         if let Some(s) = &self.gpu {
             s.validate("sections.gpu")?;
+        }
+        if let Some(s) = &self.tinfoil {
+            s.validate("sections.tinfoil")?;
         }
         Ok(())
     }
@@ -478,6 +483,24 @@ pub struct TlsSection {
     /// with this reason instead of judging `report_data` against a Blyss rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<String>,
+    /// What `report_data[0..32]` hashes (default `certificate`: Blyss).
+    #[serde(default)]
+    pub binding: BindingForm,
+}
+
+/// What the first half of REPORT_DATA commits to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BindingForm {
+    /// sha256 of the TLS certificate DER (Blyss); the document's
+    /// `cert_sha256_fingerprint` repeats it.
+    #[default]
+    Certificate,
+    /// sha256 of the certificate's SubjectPublicKeyInfo DER, with the
+    /// enclave's HPKE X25519 public key in `report_data[32..64]` (Tinfoil);
+    /// the certificate is the enclave certificate of the Tinfoil bundle,
+    /// or the served one when a handshake was captured.
+    TinfoilSpki,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -685,5 +708,53 @@ impl CertTimePolicy {
     /// Whether the policy relaxes the evaluation time (reported as such).
     pub fn relaxing(&self) -> bool {
         !matches!(self, CertTimePolicy::Evaluation)
+    }
+}
+
+// ---- tinfoil ------------------------------------------------------------------------
+
+/// `sections.tinfoil`: the release a Tinfoil enclave must run, named by the
+/// identity of the workflow that signed it (checked by `tinfoil.release`
+/// against the Sigstore bundle's Fulcio certificate).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TinfoilSection {
+    /// OIDC issuer the Fulcio certificate must carry
+    /// (`https://token.actions.githubusercontent.com`).
+    pub oidc_issuer: String,
+    /// GitHub repository `owner/name` whose workflow signed the release.
+    pub repository: String,
+    /// Workflow file path in that repository (`.github/workflows/build.yml`).
+    pub workflow_path: String,
+    /// Glob on the git ref the workflow ran for (`refs/tags/v*`): `*`
+    /// matches any run of characters, nothing else is special.
+    pub ref_pattern: String,
+    /// The in-toto predicate type of the signed statement.
+    pub predicate_type: String,
+}
+
+impl TinfoilSection {
+    fn validate(&self, path: &str) -> Result<(), PathError> {
+        if !self.oidc_issuer.starts_with("https://") {
+            return Err(at(format!("{path}.oidc_issuer"), "must be an https:// URL"));
+        }
+        let mut parts = self.repository.split('/');
+        let ok = matches!((parts.next(), parts.next(), parts.next()), (Some(o), Some(n), None) if !o.is_empty() && !n.is_empty());
+        if !ok {
+            return Err(at(format!("{path}.repository"), "must be owner/name"));
+        }
+        if !self.workflow_path.starts_with(".github/workflows/") {
+            return Err(at(
+                format!("{path}.workflow_path"),
+                "must be a path under .github/workflows/",
+            ));
+        }
+        if !self.ref_pattern.starts_with("refs/") {
+            return Err(at(format!("{path}.ref_pattern"), "must start with refs/"));
+        }
+        if self.predicate_type.is_empty() {
+            return Err(at(format!("{path}.predicate_type"), "must not be empty"));
+        }
+        Ok(())
     }
 }

@@ -103,6 +103,9 @@ fn render_with_note(report: &Report, note: Option<String>) -> String {
     for (k, v) in lines {
         out.push_str(&format!("- **{k}:** {v}\n"));
     }
+    for (k, v) in super::tinfoil_facts(r) {
+        out.push_str(&format!("- **Tinfoil {k}:** {}\n", code(&v)));
+    }
     out.push('\n');
 
     out.push_str("| | Family | Pass | Fail | Warn | N/A | Key finding |\n");

@@ -17,6 +17,38 @@ pub mod terminal;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Shown in every output when `evaluation_time_source` is `declared`.
+/// The Tinfoil release facts a reviewer reads first, in a fixed order, with
+/// their labels (terminal and Markdown; the HTML lists every fact). Empty
+/// when the audit established none (no Tinfoil evidence, or nothing
+/// verified). Values are evidence: callers escape them.
+pub fn tinfoil_facts(r: &Report) -> Vec<(&'static str, String)> {
+    const KEYS: [(&str, &str); 8] = [
+        ("tinfoil.repository", "repository"),
+        ("tinfoil.workflow", "workflow"),
+        ("tinfoil.tag", "tag"),
+        ("tinfoil.rekor_log_index", "Rekor log index"),
+        ("tinfoil.rekor_shard_index", "Rekor shard index"),
+        ("tinfoil.measurement", "measurement"),
+        ("tls.attested_spki_sha256", "TLS key hash (SPKI sha256)"),
+        ("tinfoil.hpke_public_key", "HPKE key"),
+    ];
+    if !r.facts.keys().any(|k| k.starts_with("tinfoil.")) {
+        return Vec::new();
+    }
+    KEYS.iter()
+        .filter_map(|(k, label)| {
+            r.facts.get(*k).map(|v| {
+                (
+                    *label,
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
+        })
+        .collect()
+}
+
 pub const DECLARED_TIME_NOTE: &str = "The evaluation time was DECLARED by whoever imported the evidence (collect --observed-at), not observed by the collector: validity periods are judged at a claimed time.";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -173,6 +205,10 @@ pub fn summarize_families(results: &[CheckResult]) -> Vec<FamilySummary> {
         }
         seen.push(fam.id);
         let rs: Vec<&CheckResult> = results.iter().filter(|r| r.family == fam.id).collect();
+        // A family with nothing to say about this bundle (`switch` without
+        // switch evidence, `tinfoil` without Tinfoil evidence or protocol)
+        // gets no summary line. Only families listed as optional may be
+        // silent; a required family never is (the framework adds a failure).
         if rs.is_empty() && checks::OPTIONAL_FAMILIES.contains(&fam.id) {
             continue;
         }

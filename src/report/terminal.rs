@@ -75,6 +75,13 @@ pub fn render(r: &Report, verbose: bool) -> String {
             }
         }
     }
+    let tf = super::tinfoil_facts(r);
+    if !tf.is_empty() {
+        out.push_str("Tinfoil release:\n");
+        for (k, val) in tf {
+            out.push_str(&format!("    {k}: {}\n", v(&val)));
+        }
+    }
     out.push_str(&format!("verdict: {}\n", v(&r.verdict.label)));
     out
 }

@@ -244,6 +244,7 @@ fn import_and_fetch(
             switch_evidence: None,
             rims: Vec::new(),
             ocsp: Vec::new(),
+            tinfoil_bundle: None,
         },
         at,
     )

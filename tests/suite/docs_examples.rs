@@ -89,6 +89,10 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
         "fixtures/blyss/attestation-2024-01.json",
     ),
     ("bundle.zip", "fixtures/bundles/blyss-2024-01.zip"),
+    (
+        "attestation-bundle.json",
+        "fixtures/field/tinfoil-bundle-inference-genoa-v3-sigstore/attestation-bundle.json",
+    ),
     ("report.bin", "fixtures/synthetic/test-genoa-report.bin"),
     ("vcek.der", "fixtures/synthetic/test-genoa-vcek.der"),
     (

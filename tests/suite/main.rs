@@ -59,5 +59,6 @@ mod snp_synthetic;
 mod switch_field;
 mod tamper_campaign;
 mod terminal_safety;
+mod tinfoil;
 mod tls_chain_real;
 mod vlek;

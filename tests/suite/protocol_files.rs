@@ -146,6 +146,9 @@ fn schema_property_names_equal_the_fields_of_the_structs_for_every_object() {
     // v0.0.1 with the one optional object it lacks.
     let doc = v001_with(|v| {
         v["sections"]["snp"]["min_policy_abi"] = json!({"major": 1, "minor": 0});
+        let tinfoil: Value =
+            serde_json::from_str(include_str!("../../protocol/tinfoil.json")).unwrap();
+        v["sections"]["tinfoil"] = tinfoil["sections"]["tinfoil"].clone();
     });
     // (instance pointer, dotted path, schema pointer)
     let objects = [
@@ -197,6 +200,7 @@ fn schema_property_names_equal_the_fields_of_the_structs_for_every_object() {
         ("/sections/ct", "sections.ct", "/$defs/ct"),
         ("/sections/images", "sections.images", "/$defs/images"),
         ("/sections/gpu", "sections.gpu", "/$defs/gpu"),
+        ("/sections/tinfoil", "sections.tinfoil", "/$defs/tinfoil"),
         (
             "/sections/gpu/rim_pins/0",
             "sections.gpu.rim_pins[0]",

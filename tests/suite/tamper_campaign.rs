@@ -10,7 +10,8 @@
 //! Bases:
 //! * the real Blyss bundles under `--scope attestation` (2024-01 with
 //!   protocol v0.0.1, 2023-12 with v0.0.1-test, production trust, fixture
-//!   signer pinned);
+//!   signer pinned), and the real Tinfoil bundle (protocol tinfoil, judged at
+//!   its declared capture time);
 //! * (feature `collect`) a full synthetic bundle under its test trust set,
 //!   full scope, protocol v0.0.1 with image evidence *required*: collected
 //!   once per run, in-process, from the loopback test world
@@ -190,6 +191,16 @@ impl Base {
                 "blyss-2023-12",
                 include_bytes!("../../fixtures/bundles/blyss-2023-12.zip").to_vec(),
                 "v0.0.1-test",
+                TrustSet::production(),
+                attestation_options(),
+            ),
+            // The real Tinfoil bundle (issue 17): SNP report, VCEK, enclave
+            // certificate and Sigstore release in one JSON member, judged
+            // at its declared capture time.
+            Base::new(
+                "tinfoil-2026-01",
+                include_bytes!("../../fixtures/bundles/tinfoil-inference-2026-01.zip").to_vec(),
+                "tinfoil",
                 TrustSet::production(),
                 attestation_options(),
             ),
@@ -639,7 +650,35 @@ const RULES: &[Rule] = &[
         },
         details: &["unsigned_gpu_uuid"],
     },
+    Rule {
+        // The `domain` a Tinfoil bundle says it was served for: no
+        // signature covers it; shown as `served_domain`, used by no rule.
+        id: "tinfoil-domain",
+        applies: |m| {
+            m.kind == "flip"
+                && m.member == Some(TINFOIL_MEMBER)
+                && matches!(m.locus, Some(l) if l.class == Class::Str && l.path == "domain")
+        },
+        details: &["served_domain"],
+    },
+    Rule {
+        // The bundled enclave certificate outside its key: only the sha256
+        // of its SubjectPublicKeyInfo is bound (REPORT_DATA[0..32]); a flip
+        // that changes the key, or makes the certificate unreadable, fails
+        // tls.binding. The other bytes are authenticated by nothing in an
+        // attestation-scope audit (no chain or CT is judged), and no result
+        // shows them.
+        id: "tinfoil-enclave-cert-outside-key",
+        applies: |m| {
+            m.kind == "flip"
+                && m.member == Some(TINFOIL_MEMBER)
+                && matches!(m.locus, Some(l) if l.class == Class::Str && l.path == "enclaveCert")
+        },
+        details: &[],
+    },
 ];
+
+const TINFOIL_MEMBER: &str = "evidence/tinfoil/attestation-bundle.json";
 
 fn tolerance(m: &Mutant) -> Option<&'static Rule> {
     RULES.iter().find(|r| (r.applies)(m))
@@ -1060,14 +1099,14 @@ fn assert_every_kind_ran(t: &Tally) {
 }
 
 #[test]
-fn no_mutation_of_the_real_blyss_bundles_audits_as_pass() {
+fn no_mutation_of_the_real_blyss_and_tinfoil_bundles_audits_as_pass() {
     let bases = Base::real();
     let total = mutation_count();
     let n = total - synthetic_count(total);
     let mut t = Tally::default();
     swaps(&bases, &bases, &mut t);
     campaign(&bases, n, SEED, &mut t);
-    t.print("(real Blyss bundles, --scope attestation)");
+    t.print("(real Blyss and Tinfoil bundles, --scope attestation)");
     assert!(t.total >= n);
     assert_clean(&t);
     assert_every_kind_ran(&t);

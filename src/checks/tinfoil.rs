@@ -1,0 +1,619 @@
+//! `tinfoil.*`: the release a Tinfoil enclave runs (issue 17).
+//!
+//! A Tinfoil attestation bundle (`evidence/tinfoil/attestation-bundle.json`)
+//! carries, beside the SNP report the `snp.*` and `amd.*` checks judge, a
+//! Sigstore bundle in which a GitHub Actions release workflow signed an
+//! in-toto statement naming the launch measurement of the release. The
+//! chain this family establishes, link by link:
+//!
+//! * `tinfoil.release`: the Sigstore bundle verifies offline against the
+//!   trust set's Sigstore root (DSSE signature, Fulcio chain, SCT, Rekor
+//!   entry, inclusion proof, checkpoint, SET) and its Fulcio certificate
+//!   names the OIDC issuer, repository, workflow and tag pattern of the
+//!   protocol's `sections.tinfoil`. Each step is shown.
+//! * `tinfoil.measurement`: the statement's predicate type is the
+//!   protocol's, its `snp_measurement` equals the report's MEASUREMENT, and
+//!   its subject digest equals the bundle's `digest`.
+//! * `tinfoil.config`: sha256 of the predicate's `config` equals the
+//!   `tinfoil-config-hash=` of its `cmdline` (so the configuration shown is
+//!   the one the measured command line commits to).
+//! * `tinfoil.images`: each container image the config names, one result
+//!   each; an image pinned by tag only is a warning (a tag is mutable and
+//!   proves nothing about the bytes that ran).
+//!
+//! The statement is read only from the payload `tinfoil.release` verified:
+//! when the release does not verify, the three others fail (an unverified
+//! statement proves nothing), showing the unverified values for diagnosis.
+
+use super::{CheckResult, Context};
+use crate::evidence::layout;
+use crate::evidence::sigstore::{self, BundleVerification, IdentityPolicy};
+use crate::evidence::tinfoil::{config_containers, Statement, TinfoilBundle};
+use crate::protocol::TinfoilSection;
+
+const SPEC: &str = "Tinfoil verifier (tinfoilsh/verifier); Sigstore bundle v0.3; blyss-evidence protocol/checks.md#tinfoil";
+
+const RELEASE: (&str, &str) = (
+    "tinfoil.release",
+    "Release signed by the protocol's workflow (Sigstore)",
+);
+const MEASUREMENT: (&str, &str) = ("tinfoil.measurement", "Report measurement is the release's");
+const CONFIG: (&str, &str) = (
+    "tinfoil.config",
+    "Launch configuration matches the command line",
+);
+const IMAGES: (&str, &str) = (
+    "tinfoil.images",
+    "Container images of the launch configuration",
+);
+const ALL: [(&str, &str); 4] = [RELEASE, MEASUREMENT, CONFIG, IMAGES];
+
+/// The payload type of an in-toto statement in DSSE.
+const IN_TOTO: &str = "application/vnd.in-toto+json";
+
+pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    let member = ctx.member(layout::TINFOIL_BUNDLE);
+    let sec = ctx.protocol.sections.tinfoil.as_ref();
+    let all = |mk: &dyn Fn(&str, &str) -> CheckResult| -> Vec<CheckResult> {
+        ALL.iter().map(|(id, t)| mk(id, t).spec(SPEC)).collect()
+    };
+    let (sec, bytes) = match (sec, member) {
+        // Neither a Tinfoil protocol nor Tinfoil evidence: nothing to say.
+        (None, None) => return Vec::new(),
+        (None, Some(_)) => {
+            let why = format!(
+                "protocol {} names no Tinfoil release (no sections.tinfoil): the Tinfoil bundle's release is not judged",
+                ctx.protocol.id
+            );
+            return all(&|id, t| {
+                CheckResult::not_applicable(id, t, why.clone()).evidence(layout::TINFOIL_BUNDLE)
+            });
+        }
+        (Some(_), None) => {
+            let why = format!(
+                "no Tinfoil attestation bundle in the evidence ({} missing)",
+                layout::TINFOIL_BUNDLE
+            );
+            return all(&|id, t| CheckResult::fail(id, t, why.clone()));
+        }
+        (Some(s), Some(b)) => (s, b),
+    };
+    let tb = match TinfoilBundle::parse(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let why = format!("{}: {e}", layout::TINFOIL_BUNDLE);
+            return all(&|id, t| {
+                CheckResult::fail(id, t, why.clone()).evidence(layout::TINFOIL_BUNDLE)
+            });
+        }
+    };
+    let v = verify_release(ctx, sec, &tb);
+    let verified: Result<Statement, String> = match (&v, v.as_ref().map(|v| v.facts.as_ref())) {
+        (Err(e), _) => Err(e.clone()),
+        (Ok(v), Ok(Some(f))) if v.passed() => {
+            if f.payload_type != IN_TOTO {
+                Err(format!(
+                    "the signed payload type is {:?}, not {IN_TOTO}",
+                    crate::util::visible(&f.payload_type)
+                ))
+            } else {
+                Statement::parse(&f.payload).map_err(|e| format!("the signed statement: {e}"))
+            }
+        }
+        _ => Err("the release statement did not verify (see tinfoil.release): what it says proves nothing".into()),
+    };
+    // What the envelope says, unverified: shown beside a failure only.
+    let unverified = tb
+        .sigstore_bundle
+        .pointer("/dsseEnvelope/payload")
+        .and_then(|p| p.as_str())
+        .and_then(|p| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).ok())
+        .and_then(|p| Statement::parse(&p).ok());
+    let doc_measurement = ctx.doc.as_ref().ok().map(|d| hex::encode(d.measurement()));
+    let stmt = Judged {
+        verified: &verified,
+        unverified: unverified.as_ref(),
+    };
+    let mut rel = release_result(ctx, sec, &v);
+    if let Some(d) = &tb.domain {
+        // Unsigned: shown for what it is, used by no rule.
+        rel = rel.detail("served_domain", d.clone());
+    }
+    let mut out = vec![rel];
+    out.push(measurement(
+        ctx.doc,
+        sec,
+        &tb,
+        &stmt,
+        doc_measurement.as_deref(),
+    ));
+    out.push(config(&stmt));
+    out.extend(images(&stmt));
+    out.into_iter()
+        .map(|r| r.spec(SPEC).evidence(layout::TINFOIL_BUNDLE))
+        .collect()
+}
+
+/// The statement as `tinfoil.release` left it.
+struct Judged<'a> {
+    verified: &'a Result<Statement, String>,
+    unverified: Option<&'a Statement>,
+}
+
+/// The trust set's Sigstore trusted root.
+fn sigstore_root(ctx: &Context) -> Result<sigstore::TrustedRoot, String> {
+    sigstore::trusted_root_of(ctx.trust)
+}
+
+fn verify_release(
+    ctx: &Context,
+    sec: &TinfoilSection,
+    tb: &TinfoilBundle,
+) -> Result<BundleVerification, String> {
+    let root = sigstore_root(ctx).map_err(|e| {
+        format!(
+            "no usable Sigstore trusted root in trust set {:?}: {e}",
+            ctx.trust.name
+        )
+    })?;
+    let policy = IdentityPolicy {
+        oidc_issuer: sec.oidc_issuer.clone(),
+        repository: sec.repository.clone(),
+        workflow_path: sec.workflow_path.clone(),
+        ref_pattern: sec.ref_pattern.clone(),
+    };
+    Ok(sigstore::verify_bundle(&tb.sigstore_bundle, &root, &policy))
+}
+
+fn release_result(
+    ctx: &Context,
+    sec: &TinfoilSection,
+    v: &Result<BundleVerification, String>,
+) -> CheckResult {
+    let (id, title) = RELEASE;
+    let expected = format!(
+        "a Sigstore bundle valid under trust set {:?}, signed by {} workflow {} of {} at a ref matching {}",
+        ctx.trust.name, sec.oidc_issuer, sec.workflow_path, sec.repository, sec.ref_pattern
+    );
+    let v = match v {
+        Err(e) => return CheckResult::fail(id, title, e.clone()).expected(expected),
+        Ok(v) => v,
+    };
+    let failed: Vec<String> = v
+        .steps
+        .iter()
+        .filter_map(|s| s.outcome.as_ref().err().map(|e| format!("{}: {e}", s.name)))
+        .collect();
+    let mut r = if let (true, Some(f)) = (v.passed(), v.facts.as_ref()) {
+        CheckResult::pass(
+            id,
+            title,
+            format!(
+                "{} built by {} at {} (Rekor log index {}), every Sigstore step verified",
+                f.repository,
+                f.workflow_path,
+                f.git_ref,
+                f.rekor_log_index
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| format!("shard {}", f.rekor_shard_index))
+            ),
+        )
+    } else if failed.is_empty() {
+        CheckResult::fail(id, title, "the Sigstore verification stated no facts")
+    } else {
+        CheckResult::fail(id, title, failed.join("; "))
+    };
+    r = r.expected(expected);
+    for (i, s) in v.steps.iter().enumerate() {
+        let text = match &s.outcome {
+            Ok(w) => format!("ok: {w}"),
+            Err(e) => format!("FAILED: {e}"),
+        };
+        r = r.detail(&format!("step.{i:02}.{}", s.name), text);
+    }
+    if let Some(f) = &v.facts {
+        r = r.actual(format!("{} ({})", f.san_uri, f.issuer));
+        // Facts only when established.
+        if r.status == super::Status::Pass {
+            r = r
+                .detail("fact:tinfoil.repository", f.repository.clone())
+                .detail("fact:tinfoil.workflow", f.workflow_path.clone())
+                .detail("fact:tinfoil.tag", f.git_ref.clone())
+                .detail("fact:tinfoil.rekor_shard_index", f.rekor_shard_index);
+            if let Some(i) = f.rekor_log_index {
+                r = r.detail("fact:tinfoil.rekor_log_index", i);
+            }
+            if let Some(t) = f.integrated_time {
+                let at = time::OffsetDateTime::from_unix_timestamp(t)
+                    .map(crate::util::fmt_time)
+                    .unwrap_or_else(|_| t.to_string());
+                r = r.detail("fact:tinfoil.rekor_integrated_time", at);
+            }
+        } else {
+            r = r
+                .detail("repository", f.repository.clone())
+                .detail("workflow", f.workflow_path.clone())
+                .detail("tag", f.git_ref.clone());
+        }
+        r = r
+            .detail("rekor_tree_size", f.tree_size)
+            .detail("rekor_log_id", f.log_id_hex.clone())
+            .detail("checkpoint_origin", f.checkpoint_origin.clone());
+    }
+    r
+}
+
+fn measurement(
+    doc: &Result<crate::evidence::attestation::AttestationDocument, String>,
+    sec: &TinfoilSection,
+    tb: &TinfoilBundle,
+    st: &Judged,
+    report: Option<&str>,
+) -> CheckResult {
+    let (id, title) = MEASUREMENT;
+    let expected = format!(
+        "predicate type {}, snp_measurement = the report's MEASUREMENT, subject sha256 = the bundle's digest {}",
+        sec.predicate_type, tb.digest
+    );
+    let s = match st.verified {
+        Ok(s) => s,
+        Err(e) => {
+            let mut r = CheckResult::fail(id, title, e.clone()).expected(expected);
+            if let Some(u) = st.unverified {
+                r = r.actual(format!(
+                    "unverified statement: snp_measurement {}",
+                    u.snp_measurement.as_deref().unwrap_or("(none)")
+                ));
+            }
+            return r;
+        }
+    };
+    let mut problems = Vec::new();
+    if s.predicate_type != sec.predicate_type {
+        problems.push(format!(
+            "predicate type {:?}, expected {}",
+            crate::util::visible(&s.predicate_type),
+            sec.predicate_type
+        ));
+    }
+    let Some(report) = report else {
+        return CheckResult::fail(
+            id,
+            title,
+            match doc {
+                Err(e) => format!("no usable SNP report: {e}"),
+                Ok(_) => "no usable SNP report".into(),
+            },
+        )
+        .expected(expected);
+    };
+    match &s.snp_measurement {
+        Some(m) if m == report => {}
+        Some(m) => problems.push(format!(
+            "the release's snp_measurement {} is not the report's MEASUREMENT {report}",
+            crate::util::visible(m)
+        )),
+        None => problems.push("the statement has no snp_measurement".into()),
+    }
+    let digests: Vec<&str> = s
+        .subjects
+        .iter()
+        .filter_map(|(_, d)| d.as_deref())
+        .collect();
+    if !digests.contains(&tb.digest.as_str()) {
+        problems.push(format!(
+            "no subject of the statement has sha256 {} (the bundle's digest); subjects: {}",
+            tb.digest,
+            if digests.is_empty() {
+                "(none with sha256)".to_string()
+            } else {
+                digests.join(", ")
+            }
+        ));
+    }
+    let r = if problems.is_empty() {
+        CheckResult::pass(
+            id,
+            title,
+            format!(
+                "the release's snp_measurement = the report's MEASUREMENT {}; subject digest = the bundle's digest",
+                crate::util::short_hex(report)
+            ),
+        )
+        .detail("fact:tinfoil.measurement", report.to_string())
+        .detail("fact:tinfoil.deployment_digest", tb.digest.clone())
+    } else {
+        CheckResult::fail(id, title, problems.join("; "))
+    };
+    r.expected(expected)
+        .actual(format!(
+            "snp_measurement {}, report MEASUREMENT {report}",
+            s.snp_measurement.as_deref().unwrap_or("(none)")
+        ))
+        .evidence(
+            doc.as_ref()
+                .map(|d| d.source.clone())
+                .unwrap_or_else(|_| layout::TINFOIL_BUNDLE.into()),
+        )
+}
+
+fn config(st: &Judged) -> CheckResult {
+    let (id, title) = CONFIG;
+    let expected = "sha256(predicate.config) = tinfoil-config-hash= of predicate.cmdline";
+    let s = match st.verified {
+        Ok(s) => s,
+        Err(e) => return CheckResult::fail(id, title, e.clone()).expected(expected),
+    };
+    let Some(config) = &s.config else {
+        return CheckResult::fail(id, title, "the statement has no predicate.config")
+            .expected(expected);
+    };
+    let got = crate::util::sha256_hex(config);
+    let want = match s.config_hash_param() {
+        Ok(Some(w)) => w,
+        Ok(None) => {
+            return CheckResult::fail(
+                id,
+                title,
+                "the statement's command line has no tinfoil-config-hash=: nothing commits to the configuration",
+            )
+            .expected(expected)
+            .actual(got)
+        }
+        Err(e) => return CheckResult::fail(id, title, e).expected(expected).actual(got),
+    };
+    let r = if got == want {
+        CheckResult::pass(
+            id,
+            title,
+            format!(
+                "sha256 of the launch configuration = tinfoil-config-hash {}",
+                crate::util::short_hex(&got)
+            ),
+        )
+        .detail("fact:tinfoil.config_sha256", got.clone())
+    } else {
+        CheckResult::fail(
+            id,
+            title,
+            format!(
+                "the launch configuration hashes to {got}, but the command line commits to tinfoil-config-hash={}",
+                crate::util::visible(&want)
+            ),
+        )
+    };
+    r.expected(want.clone()).actual(got)
+}
+
+fn images(st: &Judged) -> Vec<CheckResult> {
+    let (id, title) = IMAGES;
+    let s = match st.verified {
+        Ok(s) => s,
+        Err(e) => return vec![CheckResult::fail(id, title, e.clone())],
+    };
+    // Images only count when the configuration is the committed one; the
+    // config check says whether it is, and this one refuses to show a
+    // green image list from a config that does not hash to the cmdline.
+    let Some(config) = &s.config else {
+        return vec![CheckResult::fail(
+            id,
+            title,
+            "the statement has no predicate.config",
+        )];
+    };
+    if s.config_hash_param().ok().flatten().as_deref() != Some(&crate::util::sha256_hex(config)) {
+        return vec![CheckResult::fail(
+            id,
+            title,
+            "the launch configuration is not the one the command line commits to (see tinfoil.config): its images prove nothing",
+        )];
+    }
+    let containers = match config_containers(config) {
+        Ok(c) => c,
+        Err(e) => {
+            return vec![CheckResult::fail(
+                id,
+                title,
+                format!("the launch configuration cannot be read: {e}"),
+            )]
+        }
+    };
+    if containers.is_empty() {
+        return vec![CheckResult::fail(
+            id,
+            title,
+            "the launch configuration names no container",
+        )];
+    }
+    containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let subject = if c.name.is_empty() {
+                format!("containers[{i}]")
+            } else {
+                crate::util::visible(&c.name).into_owned()
+            };
+            let r = match c.image() {
+                Err(e) => CheckResult::fail(id, title, e),
+                Ok((img, from)) => {
+                    let shown = crate::util::visible(&img.to_string()).into_owned();
+                    let r = if img.digest.is_some() {
+                        CheckResult::pass(
+                            id,
+                            title,
+                            format!("{shown} (from {from}) is pinned by digest"),
+                        )
+                    } else {
+                        CheckResult::warn(
+                            id,
+                            title,
+                            format!(
+                                "{shown} (from {from}) is pinned by tag only: a tag is mutable and proves nothing about the image that ran"
+                            ),
+                        )
+                    };
+                    r.actual(shown.clone()).detail("image_source", from)
+                }
+            };
+            r.subject(subject)
+                .expected("an image reference pinned by digest (repository@sha256:…)")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::protocol::Protocol;
+
+    const REAL: &[u8] = include_bytes!(
+        "../../fixtures/field/tinfoil-bundle-inference-genoa-v3-sigstore/attestation-bundle.json"
+    );
+
+    fn sec() -> TinfoilSection {
+        Protocol::load("tinfoil").unwrap().sections.tinfoil.unwrap()
+    }
+
+    fn real() -> (TinfoilBundle, Statement) {
+        let tb = TinfoilBundle::parse(REAL).unwrap();
+        let p = tb.sigstore_bundle["dsseEnvelope"]["payload"]
+            .as_str()
+            .unwrap();
+        let p = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, p).unwrap();
+        let st = Statement::parse(&p).unwrap();
+        (tb, st)
+    }
+
+    fn doc(
+        tb: &TinfoilBundle,
+    ) -> Result<crate::evidence::attestation::AttestationDocument, String> {
+        crate::evidence::attestation::AttestationDocument::from_raw(&tb.report, &tb.vcek_der)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Judges `st` as if `tinfoil.release` had verified it: these tests
+    /// prove the rules of the three statement checks on their own.
+    fn judge(tb: &TinfoilBundle, st: Statement) -> (CheckResult, CheckResult, Vec<CheckResult>) {
+        let d = doc(tb);
+        let m = d.as_ref().ok().map(|d| hex::encode(d.measurement()));
+        let v = Ok(st);
+        let j = Judged {
+            verified: &v,
+            unverified: None,
+        };
+        (
+            measurement(&d, &sec(), tb, &j, m.as_deref()),
+            config(&j),
+            images(&j),
+        )
+    }
+
+    #[test]
+    fn the_real_statement_matches_the_report_and_its_config_and_warns_on_the_tag_pinned_image() {
+        let (tb, st) = real();
+        let (m, c, i) = judge(&tb, st);
+        assert_eq!(m.status, Status::Pass, "{m:?}");
+        assert_eq!(c.status, Status::Pass, "{c:?}");
+        assert_eq!(i.len(), 1);
+        assert_eq!(i[0].status, Status::Warn, "{:?}", i[0]);
+        assert_eq!(i[0].subject.as_deref(), Some("proxy"));
+        assert_eq!(
+            i[0].actual.as_deref(),
+            Some("ghcr.io/tinfoilsh/confidential-model-router:0.0.38")
+        );
+    }
+
+    #[test]
+    fn a_changed_measurement_in_the_statement_fails_tinfoil_measurement() {
+        let (tb, mut st) = real();
+        st.snp_measurement = Some("00".repeat(48));
+        let (m, _, _) = judge(&tb, st);
+        assert_eq!(m.status, Status::Fail);
+        assert!(
+            m.summary.contains("is not the report's MEASUREMENT"),
+            "{}",
+            m.summary
+        );
+    }
+
+    #[test]
+    fn a_subject_digest_other_than_the_bundle_digest_fails_tinfoil_measurement() {
+        let (tb, mut st) = real();
+        st.subjects[0].1 = Some("11".repeat(32));
+        let (m, _, _) = judge(&tb, st);
+        assert_eq!(m.status, Status::Fail);
+        assert!(m.summary.contains("the bundle's digest"), "{}", m.summary);
+    }
+
+    #[test]
+    fn another_predicate_type_fails_tinfoil_measurement() {
+        let (tb, mut st) = real();
+        st.predicate_type = "https://example.com/other".into();
+        let (m, _, _) = judge(&tb, st);
+        assert_eq!(m.status, Status::Fail);
+    }
+
+    #[test]
+    fn a_config_that_does_not_hash_to_the_command_line_fails_config_and_images() {
+        let (tb, mut st) = real();
+        let mut cfg = st.config.take().unwrap();
+        cfg.extend_from_slice(b"# one more line\n");
+        st.config = Some(cfg);
+        let (_, c, i) = judge(&tb, st);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.summary.contains("commits to tinfoil-config-hash="),
+            "{}",
+            c.summary
+        );
+        assert_eq!(i.len(), 1);
+        assert_eq!(i[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn a_command_line_without_config_hash_fails_tinfoil_config() {
+        let (tb, mut st) = real();
+        st.cmdline = Some("readonly=on".into());
+        let (_, c, _) = judge(&tb, st);
+        assert_eq!(c.status, Status::Fail);
+    }
+
+    #[test]
+    fn a_digest_pinned_image_passes_and_a_container_without_image_fails() {
+        let (tb, mut st) = real();
+        let cfg = format!(
+            "containers:\n  - name: a\n    image: \"ghcr.io/x/y@sha256:{}\"\n  - name: b\n    image: \"\"\n",
+            "ab".repeat(32)
+        );
+        st.cmdline = Some(format!(
+            "x tinfoil-config-hash={}",
+            crate::util::sha256_hex(cfg.as_bytes())
+        ));
+        st.config = Some(cfg.into_bytes());
+        let (_, c, i) = judge(&tb, st);
+        assert_eq!(c.status, Status::Pass);
+        assert_eq!(i.len(), 2);
+        assert_eq!(i[0].status, Status::Pass, "{:?}", i[0]);
+        assert_eq!(i[1].status, Status::Fail, "{:?}", i[1]);
+    }
+
+    #[test]
+    fn an_unverified_statement_fails_all_three_statement_checks() {
+        let (tb, st) = real();
+        let d = doc(&tb);
+        let m = d.as_ref().ok().map(|d| hex::encode(d.measurement()));
+        let v = Err("release did not verify".to_string());
+        let j = Judged {
+            verified: &v,
+            unverified: Some(&st),
+        };
+        assert_eq!(
+            measurement(&d, &sec(), &tb, &j, m.as_deref()).status,
+            Status::Fail
+        );
+        assert_eq!(config(&j).status, Status::Fail);
+        assert!(images(&j).iter().all(|r| r.status == Status::Fail));
+    }
+}
