@@ -32,6 +32,7 @@ mod docs_examples;
 mod gpu_checks;
 mod gpu_cli;
 mod gpu_field;
+mod gpu_only;
 mod hgx_field;
 mod hostile_parsers;
 mod images_blyss_fixtures;
