@@ -23,7 +23,11 @@ pub struct ImportRequest<'a> {
     /// NVIDIA's evidence interchange JSON, stored as received under
     /// `evidence/gpu/nvidia-evidence.json` (see `evidence::gpu::nvidia`).
     pub gpu_evidence: Option<&'a Path>,
-    /// Reference manifests for that evidence, each stored as
+    /// NVIDIA's interchange JSON for NVSwitches (`arch` `LS10`), stored as
+    /// received under `evidence/gpu/nvidia-switch-evidence.json`.
+    pub switch_evidence: Option<&'a Path>,
+    /// Reference manifests for that evidence (GPU driver/VBIOS RIMs and
+    /// switch-BIOS RIMs alike), each stored as
     /// `evidence/gpu/rims/<file name>`.
     pub rims: Vec<&'a Path>,
 }
@@ -104,13 +108,13 @@ pub fn import_into(
             ))
         }
     }
-    if req.gpu_evidence.is_none() && !req.rims.is_empty() {
+    if req.gpu_evidence.is_none() && req.switch_evidence.is_none() && !req.rims.is_empty() {
         return Err(BundleError::Evidence(
-            "--rim goes with --gpu-evidence".into(),
+            "--rim goes with --gpu-evidence or --switch-evidence".into(),
         ));
     }
-    if let Some(g) = req.gpu_evidence {
-        use crate::evidence::gpu::nvidia;
+    if req.gpu_evidence.is_some() || req.switch_evidence.is_some() {
+        use crate::evidence::gpu::{nvidia, DeviceKind};
         if req.rims.len() > nvidia::MAX_RIMS {
             return Err(BundleError::Evidence(format!(
                 "{} RIMs given, more than {}",
@@ -118,7 +122,6 @@ pub fn import_into(
                 nvidia::MAX_RIMS
             )));
         }
-        let bytes = read_capped(g, nvidia::MAX_FILE)?;
         let mut rims = Vec::new();
         for r in &req.rims {
             let name = r
@@ -128,15 +131,22 @@ pub fn import_into(
             let text = read_capped(r, nvidia::MAX_RIM)?;
             rims.push((name.to_string(), text));
         }
-        // Refuse a file no GPU can be read from; per-GPU problems (a bad
-        // signature, a missing RIM) are the audit's to report.
         let texts: Vec<(String, String)> = rims
             .iter()
             .map(|(n, t)| (n.clone(), String::from_utf8_lossy(t).into_owned()))
             .collect();
-        nvidia::parse(&bytes, &texts, 0)
-            .map_err(|e| BundleError::Evidence(format!("{}: {e}", g.display())))?;
-        b.add(nvidia::MEMBER, bytes, Source::file(at))?;
+        for (kind, file) in [
+            (DeviceKind::Gpu, req.gpu_evidence),
+            (DeviceKind::Switch, req.switch_evidence),
+        ] {
+            let Some(f) = file else { continue };
+            let bytes = read_capped(f, nvidia::MAX_FILE)?;
+            // Refuse a file no device can be read from; per-device problems
+            // (a bad signature, a missing RIM) are the audit's to report.
+            nvidia::parse_as(kind, &bytes, &texts, 0)
+                .map_err(|e| BundleError::Evidence(format!("{}: {e}", f.display())))?;
+            b.add(nvidia::member_of(kind), bytes, Source::file(at))?;
+        }
         for (name, text) in rims {
             b.add(
                 &format!("{}{name}", nvidia::RIM_DIR),

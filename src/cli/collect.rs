@@ -239,9 +239,13 @@ pub struct CollectArgs {
     /// `--gpu-evidence nvidia-evidence.json`.
     #[arg(long, value_name = "FILE.json")]
     pub gpu_evidence: Option<PathBuf>,
-    /// Offline import: a driver or VBIOS RIM for --gpu-evidence (repeatable), e.g.
-    /// `--rim NV_GPU_DRIVER_GH100_550.90.07.xml`.
-    #[arg(long, value_name = "FILE", requires = "gpu_evidence")]
+    /// Offline import: NVSwitch evidence in NVIDIA's interchange JSON (`arch` `LS10`), alone or
+    /// beside --gpu-evidence/--attestation/--report, e.g. `--switch-evidence switches.json`.
+    #[arg(long, value_name = "FILE.json")]
+    pub switch_evidence: Option<PathBuf>,
+    /// Offline import: a driver, VBIOS or switch-BIOS RIM for --gpu-evidence/--switch-evidence
+    /// (repeatable), e.g. `--rim NV_GPU_DRIVER_GH100_550.90.07.xml`.
+    #[arg(long, value_name = "FILE")]
     pub rim: Vec<PathBuf>,
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]
@@ -296,10 +300,14 @@ fn signing_key(path: Option<&PathBuf>) -> anyhow::Result<p384::ecdsa::SigningKey
 }
 
 pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
+    if !a.rim.is_empty() && a.gpu_evidence.is_none() && a.switch_evidence.is_none() {
+        bail!("--rim goes with --gpu-evidence or --switch-evidence");
+    }
     let offline = a.attestation.is_some()
         || a.from_dir.is_some()
         || a.report.is_some()
-        || a.gpu_evidence.is_some();
+        || a.gpu_evidence.is_some()
+        || a.switch_evidence.is_some();
     if offline {
         if a.url.is_some() {
             bail!("give either a URL (online collection) or import files, not both");
@@ -326,6 +334,7 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
                 from_dir: a.from_dir.as_deref(),
                 firmware: a.net.firmware.iter().map(std::path::Path::new).collect(),
                 gpu_evidence: a.gpu_evidence.as_deref(),
+                switch_evidence: a.switch_evidence.as_deref(),
                 rims: a.rim.iter().map(PathBuf::as_path).collect(),
             },
             at,

@@ -17,6 +17,35 @@ pub mod xml;
 
 use serde_json::{Map, Value};
 
+/// Which kind of NVIDIA device produced a piece of evidence. GPUs and
+/// NVSwitches share the SPDM report, certificate chain and RIM formats, so
+/// one record ([`GpuEvidence`]) and one set of checks serve both; the kind
+/// decides the subject (`gpu0…` / `switch0…`), the check id family
+/// (`gpu.*` / `switch.*`), the opaque field table and which RIMs apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DeviceKind {
+    Gpu,
+    Switch,
+}
+
+impl DeviceKind {
+    /// Subject prefix and check family: `gpu` or `switch`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            DeviceKind::Gpu => "gpu",
+            DeviceKind::Switch => "switch",
+        }
+    }
+
+    /// Word for messages: `GPU` or `NVSwitch`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            DeviceKind::Gpu => "GPU",
+            DeviceKind::Switch => "NVSwitch",
+        }
+    }
+}
+
 /// Unsigned description the service adds beside the evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GpuInfo {
@@ -29,7 +58,10 @@ pub struct GpuInfo {
 /// One GPU's evidence, each component parsed on its own.
 #[derive(Debug, Clone)]
 pub struct GpuEvidence {
-    /// Position in `gpus` (`gpu0`, `gpu1`, … in reports).
+    /// GPU or NVSwitch.
+    pub kind: DeviceKind,
+    /// Position among the devices of its kind (`gpu0`, `switch1`, … in
+    /// reports).
     pub position: usize,
     /// `gpus[i].gpu_idx` as published.
     pub gpu_idx: Option<u64>,
@@ -51,9 +83,9 @@ pub struct GpuEvidence {
 }
 
 impl GpuEvidence {
-    /// `gpu0`, `gpu1`, …
+    /// `gpu0`, `gpu1`, … or `switch0`, `switch1`, …
     pub fn subject(&self) -> String {
-        format!("gpu{}", self.position)
+        format!("{}{}", self.kind.prefix(), self.position)
     }
 }
 
@@ -148,6 +180,7 @@ fn parse_entry(position: usize, v: &Value) -> GpuEvidence {
     let measurements = get(o, &path, "attestation_report_obj")
         .and_then(|m| spdm::Measurements::parse(m, &format!("{path}.attestation_report_obj")));
     GpuEvidence {
+        kind: DeviceKind::Gpu,
         position,
         gpu_idx,
         entry_error,

@@ -29,6 +29,8 @@ const ALG_SHA384: &str = "http://www.w3.org/2001/04/xmldsig-more#sha384";
 pub enum RimKind {
     Driver,
     Vbios,
+    /// An NVSwitch's BIOS RIM (`NV_SWITCH_BIOS_…`): the switch's only RIM.
+    SwitchBios,
 }
 
 impl RimKind {
@@ -36,6 +38,7 @@ impl RimKind {
         match self {
             RimKind::Driver => "driver",
             RimKind::Vbios => "vbios",
+            RimKind::SwitchBios => "switch_bios",
         }
     }
 }

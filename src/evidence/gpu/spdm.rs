@@ -17,6 +17,8 @@
 
 use serde_json::{Map, Value};
 
+pub use super::DeviceKind;
+
 /// SPDM version the profile accepts (1.1; 1.2 signs a different transcript).
 pub const SPDM_VERSION: u8 = 0x11;
 /// GET_MEASUREMENTS request code.
@@ -26,7 +28,9 @@ pub const MEASUREMENTS: u8 = 0x60;
 /// Length of the raw `r ‖ s` P-384 signature.
 pub const SIGNATURE_LEN: usize = 96;
 
-/// NVIDIA's opaque data field type ids (nvtrust `OpaqueDataParser`).
+/// NVIDIA's opaque data field type ids for GPUs (nvtrust
+/// `OpaqueDataParser`, attestation SDK `GpuOpaqueDataType`). Ids 32–36
+/// appear from Blackwell on (the B200 sample carries 33 and 34).
 pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
     (1, "OPAQUE_FIELD_ID_CERT_ISSUER_NAME"),
     (2, "OPAQUE_FIELD_ID_CERT_AUTHORITY_KEY_IDENTIFIER"),
@@ -49,7 +53,70 @@ pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
     (19, "OPAQUE_FIELD_ID_PROJECT_SKU_MOD"),
     (20, "OPAQUE_FIELD_ID_FWID"),
     (21, "OPAQUE_FIELD_ID_PROTECTED_PCIE_STATUS"),
+    (22, "OPAQUE_FIELD_ID_SWITCH_PDI"),
+    (23, "OPAQUE_FIELD_ID_FLOORSWEPT_PORTS"),
+    (24, "OPAQUE_FIELD_ID_POSITION_ID"),
+    (25, "OPAQUE_FIELD_ID_LOCK_SWITCH_STATUS"),
+    (32, "OPAQUE_FIELD_ID_GPU_LINK_CONN"),
+    (33, "OPAQUE_FIELD_ID_SYS_ENABLE_STATUS"),
+    (34, "OPAQUE_FIELD_ID_OPAQUE_DATA_VERSION"),
+    (35, "OPAQUE_FIELD_ID_CHIP_INFO"),
+    (36, "OPAQUE_FIELD_ID_FEATURE_FLAG"),
 ];
+
+/// NVSwitch opaque data field type ids (attestation SDK
+/// `SwitchOpaqueDataType`): ids 1–21 as for GPUs, then the switch's own
+/// meaning of 22–27 (22 is the switch's *own* PDI, where on a GPU it lists
+/// the PDIs of the switches it is linked to).
+pub const SWITCH_OPAQUE_FIELDS: &[(u16, &str)] = &[
+    (1, "OPAQUE_FIELD_ID_CERT_ISSUER_NAME"),
+    (2, "OPAQUE_FIELD_ID_CERT_AUTHORITY_KEY_IDENTIFIER"),
+    (3, "OPAQUE_FIELD_ID_DRIVER_VERSION"),
+    (4, "OPAQUE_FIELD_ID_GPU_INFO"),
+    (5, "OPAQUE_FIELD_ID_SKU"),
+    (6, "OPAQUE_FIELD_ID_VBIOS_VERSION"),
+    (7, "OPAQUE_FIELD_ID_MANUFACTURER_ID"),
+    (8, "OPAQUE_FIELD_ID_TAMPER_DETECTION"),
+    (9, "OPAQUE_FIELD_ID_SMC"),
+    (10, "OPAQUE_FIELD_ID_VPR"),
+    (11, "OPAQUE_FIELD_ID_NVDEC0_STATUS"),
+    (12, "OPAQUE_FIELD_ID_MSRSCNT"),
+    (13, "OPAQUE_FIELD_ID_CPRINFO"),
+    (14, "OPAQUE_FIELD_ID_BOARD_ID"),
+    (15, "OPAQUE_FIELD_ID_CHIP_SKU"),
+    (16, "OPAQUE_FIELD_ID_CHIP_SKU_MOD"),
+    (17, "OPAQUE_FIELD_ID_PROJECT"),
+    (18, "OPAQUE_FIELD_ID_PROJECT_SKU"),
+    (19, "OPAQUE_FIELD_ID_PROJECT_SKU_MOD"),
+    (20, "OPAQUE_FIELD_ID_FWID"),
+    (21, "OPAQUE_FIELD_ID_PROTECTED_PCIE_STATUS"),
+    (22, "OPAQUE_FIELD_ID_DEVICE_PDI"),
+    (23, "OPAQUE_FIELD_ID_DISABLED_PORTS"),
+    (24, "OPAQUE_FIELD_ID_SWITCH_POSITION_ID"),
+    (25, "OPAQUE_FIELD_ID_SWITCH_LOCK_STATUS"),
+    (26, "OPAQUE_FIELD_ID_SWITCH_GPU_PDIS"),
+    (27, "OPAQUE_FIELD_ID_SWITCH_PORTS"),
+];
+
+/// GPU: the PDIs (8 bytes each, one per NVLink, with repeats) of the
+/// switches the GPU is linked to. Switch: the switch's own 8-byte PDI.
+pub const OPAQUE_SWITCH_PDI: u16 = 22;
+/// Switch only: the PDIs (8 bytes each) of the GPUs linked to it.
+pub const OPAQUE_SWITCH_GPU_PDIS: u16 = 26;
+/// GPU: `OPAQUE_FIELD_ID_OPAQUE_DATA_VERSION` (Blackwell on).
+pub const OPAQUE_DATA_VERSION: u16 = 34;
+/// GPU: `OPAQUE_FIELD_ID_SYS_ENABLE_STATUS` (Blackwell on).
+pub const OPAQUE_SYS_ENABLE_STATUS: u16 = 33;
+/// Length of one PDI entry.
+pub const PDI_LEN: usize = 8;
+
+/// The opaque field table of a device kind.
+pub fn opaque_fields(kind: DeviceKind) -> &'static [(u16, &'static str)] {
+    match kind {
+        DeviceKind::Gpu => OPAQUE_FIELDS,
+        DeviceKind::Switch => SWITCH_OPAQUE_FIELDS,
+    }
+}
 
 const DRIVER_VERSION: u16 = 3;
 const VBIOS_VERSION: u16 = 6;
@@ -91,6 +158,9 @@ pub struct Response {
 /// A parsed `attestation_report_obj`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Measurements {
+    /// Which NVIDIA device signed it: decides the opaque field names and
+    /// how the firmware version field is read.
+    pub device: DeviceKind,
     pub request: Request,
     pub response: Response,
 }
@@ -322,7 +392,11 @@ impl Measurements {
             opaque,
             signature,
         };
-        Ok(Measurements { request, response })
+        Ok(Measurements {
+            device: DeviceKind::Gpu,
+            request,
+            response,
+        })
     }
 
     /// Parses the raw bytes NVIDIA's tools exchange: the 37-byte SPDM 1.1
@@ -333,6 +407,14 @@ impl Measurements {
     /// is what the GPU signed, byte for byte). SPDM 1.2 and later sign a
     /// different transcript and are refused by version.
     pub fn from_bytes(b: &[u8]) -> Result<Measurements, String> {
+        Self::from_bytes_as(b, DeviceKind::Gpu)
+    }
+
+    /// [`Measurements::from_bytes`] for a given device kind: NVSwitch
+    /// reports use the same SPDM 1.1 layout with the switch's own opaque
+    /// field table ([`SWITCH_OPAQUE_FIELDS`]).
+    pub fn from_bytes_as(b: &[u8], device: DeviceKind) -> Result<Measurements, String> {
+        let table = opaque_fields(device);
         struct Cur<'a>(&'a [u8], usize);
         impl<'a> Cur<'a> {
             fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
@@ -428,11 +510,16 @@ impl Measurements {
             let id = o.u16("opaque field type")? as u16;
             let size = o.u16("opaque field size")?;
             let data = o.take(size, "opaque field")?.to_vec();
-            let name = OPAQUE_FIELDS
+            let name = table
                 .iter()
                 .find(|(i, _)| *i == id)
                 .map(|(_, n)| *n)
-                .ok_or_else(|| format!("opaque field type {id} is not a known NVIDIA field"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "opaque field type {id} is not a known NVIDIA {} field",
+                        device.noun()
+                    )
+                })?;
             opaque.push(OpaqueField { id, name, data });
         }
         let sig = c.take(SIGNATURE_LEN, "signature")?;
@@ -442,6 +529,7 @@ impl Measurements {
         let mut signature = [0u8; SIGNATURE_LEN];
         signature.copy_from_slice(sig);
         let m = Measurements {
+            device,
             request,
             response: Response {
                 version: rh[0],
@@ -505,7 +593,10 @@ impl Measurements {
             .map_err(|_| "the SPDM signature does not verify over the rebuilt GET_MEASUREMENTS request and MEASUREMENTS response".to_string())
     }
 
-    fn opaque(&self, id: u16) -> Option<&[u8]> {
+    /// The data of the opaque field with type `id` (first occurrence), as
+    /// signed. Ids are per device kind ([`OPAQUE_FIELDS`],
+    /// [`SWITCH_OPAQUE_FIELDS`]).
+    pub fn opaque(&self, id: u16) -> Option<&[u8]> {
         self.response
             .opaque
             .iter()
@@ -516,6 +607,28 @@ impl Measurements {
     /// `OPAQUE_FIELD_ID_FWID` (Hopper drivers from 550 on; absent before).
     pub fn fwid(&self) -> Option<&[u8]> {
         self.opaque(FWID)
+    }
+
+    /// The 8-byte PDI entries of an opaque field (`OPAQUE_SWITCH_PDI` on a
+    /// GPU or a switch, `OPAQUE_SWITCH_GPU_PDIS` on a switch), in signed
+    /// order with repeats; `None` when the field is absent. A field whose
+    /// length is not a multiple of 8 is an error.
+    pub fn pdis(&self, id: u16) -> Option<Result<Vec<[u8; PDI_LEN]>, String>> {
+        let d = self.opaque(id)?;
+        if d.len() % PDI_LEN != 0 {
+            return Some(Err(format!(
+                "opaque field {id} is {} bytes, not a list of {PDI_LEN}-byte PDIs",
+                d.len()
+            )));
+        }
+        Some(Ok(d
+            .chunks_exact(PDI_LEN)
+            .map(|c| {
+                let mut a = [0u8; PDI_LEN];
+                a.copy_from_slice(c);
+                a
+            })
+            .collect()))
     }
 
     /// Driver version from the opaque data (NUL-terminated ASCII).
@@ -535,11 +648,28 @@ impl Measurements {
     }
 
     /// VBIOS version from the opaque data, formatted as NVIDIA prints it:
-    /// bytes 3.2.1.0.4 in upper-case hex (`96.00.74.00.1A`).
+    /// on a GPU, bytes 3.2.1.0.4 in upper-case hex (`96.00.74.00.1A`); on a
+    /// switch the field is the switch-BIOS version as ASCII text
+    /// (`96.10.55.00.01`), NUL padding allowed.
     pub fn vbios_version(&self) -> Result<String, String> {
         let d = self
             .opaque(VBIOS_VERSION)
             .ok_or("the opaque data has no OPAQUE_FIELD_ID_VBIOS_VERSION")?;
+        if self.device == DeviceKind::Switch {
+            let end = d.iter().position(|&b| b == 0).unwrap_or(d.len());
+            let s = &d[..end];
+            if s.is_empty()
+                || s.len() > 32
+                || d[end..].iter().any(|&b| b != 0)
+                || !s.iter().all(|b| b.is_ascii_hexdigit() || *b == b'.')
+            {
+                return Err(format!(
+                    "OPAQUE_FIELD_ID_VBIOS_VERSION ({} bytes) is not a switch-BIOS version in ASCII (hex digits and dots)",
+                    d.len()
+                ));
+            }
+            return Ok(String::from_utf8_lossy(s).to_ascii_uppercase());
+        }
         match d {
             [b0, b1, b2, b3, b4, _, _, _] => {
                 Ok(format!("{b3:02X}.{b2:02X}.{b1:02X}.{b0:02X}.{b4:02X}"))
