@@ -307,6 +307,12 @@ pub fn families() -> Vec<Family> {
             run: gpu::run,
             weight: 3,
         },
+        Family {
+            id: "ppcie",
+            title: "NVIDIA protected-PCIe topology",
+            run: ppcie::run,
+            weight: 2,
+        },
     ]
 }
 

@@ -34,7 +34,9 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::{CheckResult, Status};
+use super::{CheckResult, Context, Status};
+use crate::evidence::gpu::certs::{self, LeafUse};
+use crate::evidence::gpu::{nvidia, spdm, DeviceKind, GpuEvidence};
 
 pub const TOPOLOGY: &str = "ppcie.topology";
 const TITLE: &str = "Protected-PCIe topology (GPUs ↔ NVSwitches)";
@@ -297,6 +299,57 @@ pub fn judge(gpus: &[Device], switches: &[Device], evidence: &[String]) -> Check
     r
 }
 
+
+/// Authenticates one parsed device: the chain reaches a pinned NVIDIA
+/// Device Identity CA and the leaf's key verifies the SPDM signature.
+fn device(ctx: &Context, g: &GpuEvidence) -> Device {
+    let m = g.measurements.as_ref().ok();
+    let authenticated = match (&g.measurements, &g.cert_chain) {
+        (Err(e), _) => Err(format!("report unusable: {e}")),
+        (_, Err(e)) => Err(format!("certificate chain unusable: {e}")),
+        (Ok(m), Ok(c)) => certs::verify_chain(c, &ctx.trust.nvidia_device_roots, LeafUse::DigitalSignature)
+            .map_err(|e| format!("device chain: {e}"))
+            .and_then(|chain| chain.leaf().spki_der())
+            .and_then(|k| super::gpu::verify_spdm(m, &k)),
+    };
+    Device {
+        subject: g.subject(),
+        authenticated,
+        nonce: m.map(|m| m.request.nonce),
+        pdi_field: m.and_then(|m| m.opaque(spdm::OPAQUE_SWITCH_PDI)).map(<[u8]>::to_vec),
+        report: m.map(|m| m.signed_message()).unwrap_or_default(),
+    }
+}
+
+pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    let mut evidence = Vec::new();
+    let mut parse = |member: &str, kind: DeviceKind| -> Result<Vec<Device>, CheckResult> {
+        let path = format!("evidence/{member}");
+        let Some(bytes) = ctx.member(&path) else {
+            return Ok(Vec::new());
+        };
+        evidence.push(path.clone());
+        // RIMs play no part in the topology: none are passed.
+        nvidia::parse_as(kind, bytes, &[], 0)
+            .map(|ds| ds.iter().map(|d| device(ctx, d)).collect())
+            .map_err(|e| {
+                result(
+                    Status::Fail,
+                    format!("{path}: {e}: the topology cannot be judged"),
+                )
+                .evidence(&path)
+            })
+    };
+    let gpus = match parse(nvidia::MEMBER, DeviceKind::Gpu) {
+        Ok(g) => g,
+        Err(r) => return vec![r],
+    };
+    let switches = match parse(nvidia::SWITCH_MEMBER, DeviceKind::Switch) {
+        Ok(s) => s,
+        Err(r) => return vec![r],
+    };
+    vec![judge(&gpus, &switches, &evidence)]
+}
 
 #[cfg(test)]
 mod tests {
