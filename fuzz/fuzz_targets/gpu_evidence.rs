@@ -1,16 +1,25 @@
 //! GPU evidence: `gpu_attestation` JSON (SPDM rebuild, chains) and RIM XML
 //! (restricted parser, C14N, XMLDSig structure); NVIDIA's interchange JSON
-//! and raw SPDM bytes (`evidence::gpu::nvidia`, `Measurements::from_bytes`).
+//! and raw SPDM bytes (`evidence::gpu::nvidia`, `Measurements::from_bytes_as`),
+//! for GPUs and NVSwitches.
 #![no_main]
 use blyss_evidence::evidence::gpu;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(m) = gpu::spdm::Measurements::from_bytes(data) {
-        assert_eq!(m.signed_message(), data[..data.len() - gpu::spdm::SIGNATURE_LEN]);
-        let _ = m.fwid();
+    for kind in [gpu::DeviceKind::Gpu, gpu::DeviceKind::Switch] {
+        if let Ok(m) = gpu::spdm::Measurements::from_bytes_as(data, kind) {
+            assert_eq!(m.signed_message(), data[..data.len() - gpu::spdm::SIGNATURE_LEN]);
+            let _ = m.fwid();
+            let _ = m.vbios_version();
+            let _ = m.pdis(gpu::spdm::OPAQUE_SWITCH_PDI);
+            let _ = m.pdis(gpu::spdm::OPAQUE_SWITCH_GPU_PDIS);
+        }
     }
-    if let Ok(gpus) = gpu::nvidia::parse(data, &[], 0) {
+    for kind in [gpu::DeviceKind::Gpu, gpu::DeviceKind::Switch] {
+        let Ok(gpus) = gpu::nvidia::parse_as(kind, data, &[], 0) else {
+            continue;
+        };
         for g in gpus {
             if let Ok(c) = &g.cert_chain {
                 if let Ok(leaf) = gpu::certs::CertInfo::parse(&c[0]) {

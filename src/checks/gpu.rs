@@ -22,7 +22,7 @@ use serde_json::{json, Value};
 use super::{CheckResult, Context, Status};
 use crate::evidence::gpu::certs::{self, Chain, LeafUse};
 use crate::evidence::gpu::rim::{Rim, RimKind};
-use crate::evidence::gpu::{self, golden, nvidia, GpuEvidence};
+use crate::evidence::gpu::{self, golden, nvidia, DeviceKind, GpuEvidence};
 use crate::util::{fmt_time, short_hex};
 
 pub const SPDM_SIGNATURE: &str = "gpu.spdm-signature";
@@ -63,10 +63,21 @@ pub use crate::protocol::{CertTimePolicy, GpuSection, Presence, RimPin};
 /// One result per check id (no subject): the family could not look at any
 /// GPU.
 fn all(status: Status, summary: &str, evidence: Option<&str>) -> Vec<CheckResult> {
+    all_of(DeviceKind::Gpu, status, summary, evidence)
+}
+
+/// [`all`] for a device kind (`switch.*` ids for NVSwitches).
+fn all_of(
+    kind: DeviceKind,
+    status: Status,
+    summary: &str,
+    evidence: Option<&str>,
+) -> Vec<CheckResult> {
     CHECKS
         .iter()
-        .map(|(id, title)| {
-            let mut r = CheckResult::new(id, title, status, summary).spec(spec_of(id));
+        .map(|(id, _)| {
+            let mut r = CheckResult::new(&id_of(kind, id), &title_for(kind, id), status, summary)
+                .spec(spec_of(id));
             if let Some(e) = evidence {
                 r = r.evidence(e);
             }
@@ -88,6 +99,26 @@ fn spec_of(id: &str) -> &'static str {
     }
 }
 
+/// The check id for a device kind: the `gpu.*` ids, or the same names in
+/// the `switch` family for NVSwitches (one logic, two families).
+pub fn id_of(kind: DeviceKind, id: &str) -> String {
+    match kind {
+        DeviceKind::Gpu => id.to_string(),
+        DeviceKind::Switch => id.replacen("gpu.", "switch.", 1),
+    }
+}
+
+/// Title for a device kind (`GPU …` or `NVSwitch …`).
+fn title_for(kind: DeviceKind, id: &str) -> String {
+    let t = title_of(id);
+    match kind {
+        DeviceKind::Gpu => t.to_string(),
+        DeviceKind::Switch => t
+            .replacen("GPU driver and VBIOS", "NVSwitch BIOS", 1)
+            .replacen("GPU", "NVSwitch", 1),
+    }
+}
+
 fn title_of(id: &str) -> &'static str {
     if id == NONCE {
         return "GPU answered the nonce the evidence file states";
@@ -103,6 +134,39 @@ fn title_of(id: &str) -> &'static str {
 }
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
+    run_kind(ctx, DeviceKind::Gpu)
+}
+
+/// The `switch` family: NVSwitch evidence imported with
+/// `collect --switch-evidence` (member `evidence/gpu/nvidia-switch-evidence.json`),
+/// judged by the same logic as GPUs under `switch.*` ids. No result at all
+/// when the bundle holds no switch evidence (switches are optional
+/// evidence; a protocol that needs them says so with `switch.*`).
+pub fn run_switches(ctx: &Context) -> Vec<CheckResult> {
+    run_kind(ctx, DeviceKind::Switch)
+}
+
+/// The supplied RIMs (member name, text), shared by GPUs and switches.
+fn supplied_rims(ctx: &Context) -> Vec<(String, String)> {
+    let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
+    ctx.members_under(&rim_prefix)
+        .into_iter()
+        .map(|p| {
+            let text = ctx
+                .member(p)
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .unwrap_or_default();
+            (p.to_string(), text)
+        })
+        .collect()
+}
+
+fn run_kind(ctx: &Context, kind: DeviceKind) -> Vec<CheckResult> {
+    let switch_member = format!("evidence/{}", nvidia::SWITCH_MEMBER);
+    let switch_bytes = ctx.member(&switch_member);
+    if kind == DeviceKind::Switch && switch_bytes.is_none() {
+        return Vec::new();
+    }
     let section: GpuSection = ctx.protocol.sections.gpu();
     let (policy_src, policy_text) = match (&ctx.options.gpu_cert_time, &section.cert_time) {
         (Some(cli), _) => ("--gpu-cert-time", cli.clone()),
@@ -111,85 +175,40 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
     };
     let policy = match CertTimePolicy::parse(&policy_text) {
         Ok(p) => p,
-        Err(e) => return all(Status::Fail, &format!("{policy_src}: {e}"), None),
+        Err(e) => return all_of(kind, Status::Fail, &format!("{policy_src}: {e}"), None),
     };
-    // GPU evidence comes from the attestation document (Blyss shape) and/or
-    // from NVIDIA's interchange file imported beside it; the checks are the
-    // same for both.
-    let imported = ctx.member(&format!("evidence/{}", nvidia::MEMBER));
-    let doc = match (ctx.doc, imported) {
-        (Ok(d), _) => Some(d),
-        (Err(_), Some(_)) => None,
-        (Err(e), None) => {
-            return all(
-                Status::Fail,
-                &format!(
-                    "GPU evidence cannot be examined: the attestation document is unusable ({e})"
+    let (src_owned, gpus, report_data) = match kind {
+        DeviceKind::Switch => {
+            let bytes = switch_bytes.unwrap_or_default();
+            match nvidia::parse_as(kind, bytes, &supplied_rims(ctx), 0) {
+                Ok(s) => (
+                    switch_member.clone(),
+                    s,
+                    ctx.doc.as_ref().ok().map(|d| d.report_data()),
                 ),
-                None,
-            )
-        }
-    };
-    let src_owned = match (doc, imported) {
-        (Some(d), _) => d.source.clone(),
-        (None, _) => format!("evidence/{}", nvidia::MEMBER),
-    };
-    let src = src_owned.as_str();
-    let mut gpus = match doc.and_then(|d| d.gpu.as_ref()) {
-        None => Vec::new(),
-        Some(v) => match gpu::parse(v) {
-            Ok(g) => g,
-            Err(e) => return all(Status::Fail, &format!("{src}: {e}"), Some(src)),
-        },
-    };
-    if let Some(bytes) = imported {
-        let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
-        let rims: Vec<(String, String)> = ctx
-            .members_under(&rim_prefix)
-            .into_iter()
-            .map(|p| {
-                let text = ctx
-                    .member(p)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default();
-                (p.to_string(), text)
-            })
-            .collect();
-        match nvidia::parse(bytes, &rims, gpus.len()) {
-            Ok(g) => gpus.extend(g),
-            Err(e) => {
-                let m = format!("evidence/{}", nvidia::MEMBER);
-                return all(Status::Fail, &format!("{m}: {e}"), Some(&m));
+                Err(e) => {
+                    return all_of(
+                        kind,
+                        Status::Fail,
+                        &format!("{switch_member}: {e}"),
+                        Some(&switch_member),
+                    )
+                }
             }
         }
-    }
-    if gpus.is_empty() {
-        return match section.evidence {
-            Presence::Required => all(
-                Status::Fail,
-                &format!(
-                    "protocol {} requires NVIDIA GPU evidence; the document has none",
-                    ctx.protocol.id
-                ),
-                Some(src),
-            ),
-            Presence::WhenPresent => all(
-                Status::NotApplicable,
-                &format!(
-                    "the document carries no GPU evidence; protocol {} requires it only when present",
-                    ctx.protocol.id
-                ),
-                Some(src),
-            ),
-        };
-    }
+        DeviceKind::Gpu => match gpu_devices(ctx, &section, switch_bytes.is_some()) {
+            Ok(x) => x,
+            Err(r) => return r,
+        },
+    };
+    let src = src_owned.as_str();
     let env = Env {
         ctx,
         policy,
         policy_src,
         section: &section,
         src,
-        report_data: doc.map(|d| d.report_data()),
+        report_data,
     };
     let mut out = Vec::new();
     let mut facts = Facts::default();
@@ -209,9 +228,10 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         out.push(env.binding(g, &o, dup, gpus.len()));
         out.extend(rs);
     }
-    // Facts (aggregated over GPUs) ride on the first binding result.
-    if let Some(b) = out.iter_mut().find(|r| r.id == BINDING) {
-        facts.attach(b, gpus.len(), &policy);
+    // Facts (aggregated over devices) ride on the first binding result.
+    let binding = id_of(kind, BINDING);
+    if let Some(b) = out.iter_mut().find(|r| r.id == binding) {
+        facts.attach(b, kind, gpus.len(), &policy);
     }
     out
 }
@@ -242,6 +262,88 @@ pub(crate) fn verify_spdm(m: &gpu::spdm::Measurements, leaf_spki: &[u8]) -> Resu
     }
 }
 
+/// The GPUs of the bundle: from the attestation document (Blyss shape)
+/// and/or from NVIDIA's interchange file imported beside it; the checks are
+/// the same for both. `Err` holds the family's results when no GPU can be
+/// looked at. `(source, GPUs, REPORT_DATA)`.
+#[allow(clippy::type_complexity)]
+fn gpu_devices(
+    ctx: &Context,
+    section: &GpuSection,
+    switches_present: bool,
+) -> Result<(String, Vec<GpuEvidence>, Option<[u8; 64]>), Vec<CheckResult>> {
+    let imported = ctx.member(&format!("evidence/{}", nvidia::MEMBER));
+    let doc = match (ctx.doc, imported) {
+        (Ok(d), _) => Some(d),
+        (Err(_), Some(_)) => None,
+        // A switch-only import: the GPU family has nothing to judge (and
+        // no document to blame); the switch family reports.
+        (Err(_), None) if switches_present => None,
+        (Err(e), None) => {
+            return Err(all(
+                Status::Fail,
+                &format!(
+                    "GPU evidence cannot be examined: the attestation document is unusable ({e})"
+                ),
+                None,
+            ))
+        }
+    };
+    let src_owned = match (doc, imported) {
+        (Some(d), _) => d.source.clone(),
+        (None, Some(_)) => format!("evidence/{}", nvidia::MEMBER),
+        (None, None) => format!("evidence/{}", nvidia::SWITCH_MEMBER),
+    };
+    let src = src_owned.as_str();
+    let mut gpus = match doc.and_then(|d| d.gpu.as_ref()) {
+        None => Vec::new(),
+        Some(v) => match gpu::parse(v) {
+            Ok(g) => g,
+            Err(e) => return Err(all(Status::Fail, &format!("{src}: {e}"), Some(src))),
+        },
+    };
+    if let Some(bytes) = imported {
+        match nvidia::parse(bytes, &supplied_rims(ctx), gpus.len()) {
+            Ok(g) => gpus.extend(g),
+            Err(e) => {
+                let m = format!("evidence/{}", nvidia::MEMBER);
+                return Err(all(Status::Fail, &format!("{m}: {e}"), Some(&m)));
+            }
+        }
+    }
+    if gpus.is_empty() {
+        return Err(match section.evidence {
+            Presence::Required => all(
+                Status::Fail,
+                &format!(
+                    "protocol {} requires NVIDIA GPU evidence; the {} has none",
+                    ctx.protocol.id,
+                    if switches_present && doc.is_none() {
+                        "bundle (NVSwitch evidence only)"
+                    } else {
+                        "document"
+                    }
+                ),
+                Some(src),
+            ),
+            Presence::WhenPresent => all(
+                Status::NotApplicable,
+                &format!(
+                    "the {} carries no GPU evidence; protocol {} requires it only when present",
+                    if switches_present && doc.is_none() {
+                        "bundle (NVSwitch evidence only)"
+                    } else {
+                        "document"
+                    },
+                    ctx.protocol.id
+                ),
+                Some(src),
+            ),
+        });
+    }
+    Ok((src_owned, gpus, doc.map(|d| d.report_data())))
+}
+
 #[derive(Default)]
 struct Facts {
     device_ids: Vec<String>,
@@ -268,29 +370,34 @@ impl Facts {
         }
     }
 
-    fn attach(&self, r: &mut CheckResult, count: usize, policy: &CertTimePolicy) {
-        r.details.insert("fact:gpu.count".into(), json!(count));
+    fn attach(&self, r: &mut CheckResult, kind: DeviceKind, count: usize, policy: &CertTimePolicy) {
+        let f = |k: &str| format!("fact:{}.{k}", kind.prefix());
+        r.details.insert(f("count"), json!(count));
+        r.details.insert(f("device-ids"), json!(self.device_ids));
+        r.details.insert(f("bound-to-snp-report"), json!(false));
         r.details
-            .insert("fact:gpu.device-ids".into(), json!(self.device_ids));
-        r.details
-            .insert("fact:gpu.bound-to-snp-report".into(), json!(false));
-        r.details
-            .insert("fact:gpu.cert-time-policy".into(), json!(policy.label()));
-        if !self.drivers.is_empty() {
-            r.details.insert(
-                "fact:gpu.driver-version".into(),
-                json!(self.drivers.join(", ")),
-            );
-            r.details.insert(
-                "fact:gpu.vbios-version".into(),
-                json!(self.vbioses.join(", ")),
-            );
+            .insert(f("cert-time-policy"), json!(policy.label()));
+        if !self.vbioses.is_empty() {
+            if kind == DeviceKind::Gpu {
+                r.details
+                    .insert(f("driver-version"), json!(self.drivers.join(", ")));
+                r.details
+                    .insert(f("vbios-version"), json!(self.vbioses.join(", ")));
+            } else {
+                r.details
+                    .insert(f("bios-version"), json!(self.vbioses.join(", ")));
+            }
         }
         if !self.measurements.is_empty() {
-            r.details.insert(
-                "fact:gpu.measurements".into(),
-                json!(self.measurements.join(", ")),
-            );
+            r.details
+                .insert(f("measurements"), json!(self.measurements.join(", ")));
+        }
+        if kind == DeviceKind::Switch {
+            let mut distinct = self.device_ids.clone();
+            distinct.sort();
+            distinct.dedup();
+            r.details
+                .insert(f("distinct-devices"), json!(distinct.len()));
         }
     }
 }
@@ -330,7 +437,7 @@ struct TimeJudgement {
 
 impl Env<'_> {
     fn result(&self, g: &GpuEvidence, id: &str, status: Status, summary: String) -> CheckResult {
-        let mut r = CheckResult::new(id, title_of(id), status, summary)
+        let mut r = CheckResult::new(&id_of(g.kind, id), &title_for(g.kind, id), status, summary)
             .subject(g.subject())
             .evidence(g.member.as_deref().unwrap_or(self.src))
             .spec(spec_of(id));
@@ -413,11 +520,12 @@ impl Env<'_> {
         // SPDM signature: the two halves are independent, and each is a
         // handful of P-384 verifications.
         let (chain, (spdm_ok, spdm_result), rims) = std::thread::scope(|s| {
-            let rims = s.spawn(|| {
-                [
+            let rims = s.spawn(|| match g.kind {
+                DeviceKind::Gpu => vec![
                     self.rim(RimKind::Driver, &g.driver_rim),
                     self.rim(RimKind::Vbios, &g.vbios_rim),
-                ]
+                ],
+                DeviceKind::Switch => vec![self.rim(RimKind::SwitchBios, &g.vbios_rim)],
             });
             let chain = g.cert_chain.clone().and_then(|c| {
                 certs::verify_chain(
@@ -444,9 +552,10 @@ impl Env<'_> {
         }
         let spdm_auth = spdm_ok && chain_ok;
         if g.member.is_some() {
+            let chain_id = id_of(g.kind, DEVICE_CHAIN);
             let at = results
                 .iter()
-                .position(|r| r.id == DEVICE_CHAIN)
+                .position(|r| r.id == chain_id)
                 .map_or(results.len(), |i| i + 1);
             results.insert(at, self.fwid(g, &chain, spdm_auth));
         }
@@ -458,15 +567,20 @@ impl Env<'_> {
         let mut unauth = Vec::new();
         if !spdm_ok {
             unauth.push(format!(
-                "the SPDM report signature did not verify ({SPDM_SIGNATURE})"
+                "the SPDM report signature did not verify ({})",
+                id_of(g.kind, SPDM_SIGNATURE)
             ));
         } else if !chain_ok {
             unauth.push(format!(
-                "the signing key's chain did not verify ({DEVICE_CHAIN})"
+                "the signing key's chain did not verify ({})",
+                id_of(g.kind, DEVICE_CHAIN)
             ));
         }
         if !rims_auth {
-            unauth.push(format!("the RIMs did not authenticate ({RIM_SIGNATURE})"));
+            unauth.push(format!(
+                "the RIMs did not authenticate ({})",
+                id_of(g.kind, RIM_SIGNATURE)
+            ));
         }
 
         let (versions, vr) = self.versions(g, &rims, device_id.as_deref(), &unauth);
@@ -633,7 +747,8 @@ impl Env<'_> {
         }
         if m.request.nonce != nonce {
             let s = format!(
-                "the GPU signed nonce {} but the document publishes nonce {}",
+                "the {} signed nonce {} but the document publishes nonce {}",
+                g.kind.noun(),
                 hex::encode(m.request.nonce),
                 hex::encode(nonce)
             );
@@ -643,7 +758,9 @@ impl Env<'_> {
             );
         }
         let s = format!(
-            "SPDM 1.1 report ({} blocks, nonce {}) verifies with the device leaf key over {} rebuilt bytes",
+            "SPDM {}.{} report ({} blocks, nonce {}) verifies with the device leaf key over {} rebuilt bytes",
+            m.request.version >> 4,
+            m.request.version & 0xF,
             m.response.blocks.len(),
             short_hex(&hex::encode(nonce)),
             msg.len()
@@ -673,14 +790,18 @@ impl Env<'_> {
         let (status, summary) = if signed != stated {
             (
                 Status::Fail,
-                format!("the GPU answered nonce {signed}, not the nonce {stated} the file states"),
+                format!(
+                    "the {} answered nonce {signed}, not the nonce {stated} the file states",
+                    g.kind.noun()
+                ),
             )
         } else if !spdm_ok {
             (
                 Status::Fail,
                 format!(
-                    "the request carries the stated nonce {}, but its signature did not verify ({SPDM_SIGNATURE})",
-                    short_hex(&stated)
+                    "the request carries the stated nonce {}, but its signature did not verify ({})",
+                    short_hex(&stated),
+                    id_of(g.kind, SPDM_SIGNATURE)
                 ),
             )
         } else {
@@ -711,8 +832,11 @@ impl Env<'_> {
                 g,
                 FWID,
                 Status::NotApplicable,
-                "the report's opaque data has no FWID field (drivers before 550 do not send one)"
-                    .to_string(),
+                match g.kind {
+                    DeviceKind::Gpu => "the report's opaque data has no FWID field (drivers before 550 do not send one)",
+                    DeviceKind::Switch => "the report's opaque data has no FWID field (the LS10 switch firmware seen so far sends none)",
+                }
+                .to_string(),
             );
         };
         let leaf = match chain {
@@ -723,9 +847,10 @@ impl Env<'_> {
             Ok(Some(f)) => f,
             Ok(None) => {
                 return fail(format!(
-                    "the report carries FWID {} but the leaf certificate has no DICE extension {}",
+                    "the report carries FWID {} but the leaf certificate has no DICE FWID extension ({} or {})",
                     hex::encode(fwid),
-                    certs::DICE_TCB_INFO
+                    certs::DICE_TCB_INFO,
+                    certs::DICE_TCB_INFO_BLACKWELL
                 ))
             }
             Err(e) => return fail(e),
@@ -743,8 +868,10 @@ impl Env<'_> {
             ))
         } else if !auth {
             fail(format!(
-                "FWIDs agree ({}), but the report or the chain did not verify ({SPDM_SIGNATURE}, {DEVICE_CHAIN})",
-                short_hex(&hex::encode(fwid))
+                "FWIDs agree ({}), but the report or the chain did not verify ({}, {})",
+                short_hex(&hex::encode(fwid)),
+                id_of(g.kind, SPDM_SIGNATURE),
+                id_of(g.kind, DEVICE_CHAIN)
             ))
         } else {
             self.result(
@@ -758,8 +885,9 @@ impl Env<'_> {
             )
         };
         r.expected(format!(
-            "opaque FWID = a FWID of the leaf's extension {}",
-            certs::DICE_TCB_INFO
+            "opaque FWID = a FWID of the leaf's DICE extension ({} on Hopper, {} on Blackwell)",
+            certs::DICE_TCB_INFO,
+            certs::DICE_TCB_INFO_BLACKWELL
         ))
         .actual(format!(
             "report {}; certificate {}",
@@ -837,7 +965,7 @@ impl Env<'_> {
         o
     }
 
-    fn rim_result(&self, g: &GpuEvidence, rims: &[RimOutcome; 2]) -> CheckResult {
+    fn rim_result(&self, g: &GpuEvidence, rims: &[RimOutcome]) -> CheckResult {
         let problems: Vec<String> = rims.iter().flat_map(|r| r.problems.clone()).collect();
         let waived: Vec<String> = rims.iter().flat_map(|r| r.waived.clone()).collect();
         let desc: Vec<String> = rims
@@ -895,7 +1023,10 @@ impl Env<'_> {
             .result(g, RIM_SIGNATURE, status, summary)
             .expected(expected)
             .actual(if problems.is_empty() {
-                "both RIMs authentic".to_string()
+                match rims.len() {
+                    1 => "the RIM is authentic".to_string(),
+                    _ => "both RIMs authentic".to_string(),
+                }
             } else {
                 problems.join("; ")
             });
@@ -926,7 +1057,7 @@ impl Env<'_> {
     fn versions(
         &self,
         g: &GpuEvidence,
-        rims: &[RimOutcome; 2],
+        rims: &[RimOutcome],
         device_id: Option<&str>,
         unauth: &[String],
     ) -> (Option<(String, String)>, CheckResult) {
@@ -935,7 +1066,8 @@ impl Env<'_> {
             Ok(m) => m,
             Err(e) => return fail(format!("SPDM report unusable: {e}")),
         };
-        let (Some(dr), Some(vr)) = (&rims[0].rim, &rims[1].rim) else {
+        let read: Vec<&Rim> = rims.iter().filter_map(|r| r.rim.as_ref()).collect();
+        if read.len() != rims.len() {
             return fail(format!(
                 "a RIM is unreadable: {}",
                 rims.iter()
@@ -943,29 +1075,38 @@ impl Env<'_> {
                     .collect::<Vec<_>>()
                     .join("; ")
             ));
-        };
-        let (drv, vbios) = match (m.driver_version(), m.vbios_version()) {
-            (Ok(d), Ok(v)) => (d, v),
-            (Err(e), _) | (_, Err(e)) => return fail(e),
-        };
-        let mut problems = Vec::new();
-        if drv != dr.version {
-            problems.push(format!(
-                "the GPU reports driver {drv}, the driver RIM is for {}",
-                dr.version
-            ));
         }
-        if !vbios.eq_ignore_ascii_case(&vr.version) {
-            problems.push(format!(
-                "the GPU reports VBIOS {vbios}, the VBIOS RIM is for {}",
-                vr.version
-            ));
+        // (label, signed value, exact comparison) per RIM, in RIM order.
+        let signed: Vec<(&str, String, bool)> = match g.kind {
+            DeviceKind::Gpu => match (m.driver_version(), m.vbios_version()) {
+                (Ok(d), Ok(v)) => vec![("driver", d, true), ("VBIOS", v, false)],
+                (Err(e), _) | (_, Err(e)) => return fail(e),
+            },
+            DeviceKind::Switch => match m.vbios_version() {
+                Ok(v) => vec![("switch BIOS", v, false)],
+                Err(e) => return fail(e),
+            },
+        };
+        let noun = g.kind.noun();
+        let mut problems = Vec::new();
+        for ((label, v, exact), r) in signed.iter().zip(&read) {
+            let same = if *exact {
+                *v == r.version
+            } else {
+                v.eq_ignore_ascii_case(&r.version)
+            };
+            if !same {
+                problems.push(format!(
+                    "the {noun} reports {label} {v}, the {label} RIM is for {}",
+                    r.version
+                ));
+            }
         }
         // The chip named in the device certificate and in the RIMs.
         if let Some(dev) = device_id {
             let chip = dev.split(':').nth(1).unwrap_or("");
-            for r in [dr, vr] {
-                if !chip.is_empty() && r.product != chip {
+            for r in &read {
+                if !chip.is_empty() && !same_chip(&r.product, chip) {
                     problems.push(format!(
                         "the {} RIM is for {}, the device certificate names {chip}",
                         r.kind.as_str(),
@@ -974,6 +1115,11 @@ impl Env<'_> {
                 }
             }
         }
+        let (drv, vbios) = match signed.as_slice() {
+            [(_, d, _), (_, v, _)] => (d.clone(), v.clone()),
+            [(_, v, _)] => (String::new(), v.clone()),
+            _ => (String::new(), String::new()),
+        };
         // The unsigned gpu_info_obj must not contradict the signed values.
         if let Ok(Some(info)) = &g.info {
             if let Some(d) = &info.driver_version {
@@ -995,32 +1141,54 @@ impl Env<'_> {
             problems.push(e.clone());
         }
         let expected = format!(
-            "driver {} / VBIOS {} (RIM colloquialVersion)",
-            dr.version, vr.version
+            "{} (RIM colloquialVersion)",
+            signed
+                .iter()
+                .zip(&read)
+                .map(|((l, _, _), r)| format!("{l} {}", r.version))
+                .collect::<Vec<_>>()
+                .join(" / ")
         );
-        let actual = format!("driver {drv} / VBIOS {vbios} (signed SPDM opaque data)");
+        let said = signed
+            .iter()
+            .map(|(l, v, _)| format!("{l} {v}"))
+            .collect::<Vec<_>>();
+        let actual = format!("{} (signed SPDM opaque data)", said.join(" / "));
         let (status, summary) = if !problems.is_empty() {
             (Status::Fail, problems.join("; "))
         } else if !unauth.is_empty() {
             (
                 Status::Fail,
                 format!(
-                    "driver {drv} and VBIOS {vbios} match the RIMs, but {}",
+                    "{} match the RIMs, but {}",
+                    said.join(" and "),
                     unauth.join(" and ")
                 ),
             )
         } else {
             (
                 Status::Pass,
-                format!("driver {drv} and VBIOS {vbios} (signed opaque data) match the driver and VBIOS RIMs"),
+                format!(
+                    "{} (signed opaque data) match the {} RIMs",
+                    said.join(" and "),
+                    signed
+                        .iter()
+                        .map(|(l, _, _)| *l)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
             )
         };
         let mut r = self
             .result(g, VERSIONS, status, summary)
             .expected(expected)
-            .actual(actual)
-            .detail("driver_version", drv.clone())
-            .detail("vbios_version", vbios.clone());
+            .actual(actual);
+        r = match g.kind {
+            DeviceKind::Gpu => r
+                .detail("driver_version", drv.clone())
+                .detail("vbios_version", vbios.clone()),
+            DeviceKind::Switch => r.detail("bios_version", vbios.clone()),
+        };
         if let Ok(Some(info)) = &g.info {
             if let Some(u) = &info.uuid {
                 r = r.detail("unsigned_gpu_uuid", u.clone());
@@ -1033,7 +1201,7 @@ impl Env<'_> {
     fn measurements(
         &self,
         g: &GpuEvidence,
-        rims: &[RimOutcome; 2],
+        rims: &[RimOutcome],
         unauth: &[String],
     ) -> (Option<String>, CheckResult) {
         let fail = |s: String| (None, self.result(g, MEASUREMENTS, Status::Fail, s));
@@ -1041,18 +1209,20 @@ impl Env<'_> {
             Ok(m) => m,
             Err(e) => return fail(format!("SPDM report unusable: {e}")),
         };
-        let (Some(dr), Some(vr)) = (&rims[0].rim, &rims[1].rim) else {
+        let read: Vec<&Rim> = rims.iter().filter_map(|r| r.rim.as_ref()).collect();
+        if read.len() != rims.len() {
             let why: Vec<String> = rims
                 .iter()
                 .filter(|r| r.rim.is_none())
                 .flat_map(|r| r.problems.clone())
                 .collect();
             return fail(format!(
-                "not compared: {} (see gpu.rim-signature)",
-                why.join("; ")
+                "not compared: {} (see {})",
+                why.join("; "),
+                id_of(g.kind, RIM_SIGNATURE)
             ));
-        };
-        let c = match golden::compare(&m.response.blocks, dr, vr) {
+        }
+        let c = match golden::compare_all(&m.response.blocks, &read) {
             Ok(c) => c,
             Err(e) => return fail(format!("the RIMs are inconsistent: {e}")),
         };
@@ -1144,17 +1314,29 @@ impl Env<'_> {
             (Some(n), Some(rd)) => rd.windows(32).position(|w| w == n),
             _ => None,
         };
+        let noun = g.kind.noun();
         let nonce_phrase = match (nonce, in_rd) {
             _ if self.report_data.is_none() => {
-                "the bundle holds no usable SNP report to bind the GPU evidence to".to_string()
+                format!("the bundle holds no usable SNP report to bind the {noun} evidence to")
             }
-            (None, _) => "the document publishes no usable GPU nonce".to_string(),
-            (Some(_), None) => "the GPU nonce appears nowhere in the SNP REPORT_DATA".to_string(),
+            (None, _) => format!("the evidence publishes no usable {noun} nonce"),
+            (Some(_), None) => format!("the {noun} nonce appears nowhere in the SNP REPORT_DATA"),
             (Some(_), Some(off)) => format!(
-                "the GPU nonce appears in REPORT_DATA at offset {off}, but no protocol rule makes that a binding"
+                "the {noun} nonce appears in REPORT_DATA at offset {off}, but no protocol rule makes that a binding"
             ),
         };
-        let (status, summary) = if dup > 1 {
+        let (status, summary) = if dup > 1 && g.kind == DeviceKind::Switch {
+            // The same switch report standing for several switches. Whether
+            // the box's switches are distinct is judged against the GPUs'
+            // signed link lists by `ppcie.topology` when GPUs come along;
+            // here it is said, as a warning.
+            (
+                Status::Warn,
+                format!(
+                    "NOT bound to the SNP report or the TLS session, and device {dev} appears {dup} times among the {total} switch entries: these entries are one switch's report, not {dup} switches; {nonce_phrase}"
+                ),
+            )
+        } else if dup > 1 {
             (
                 Status::Fail,
                 format!(
@@ -1166,7 +1348,7 @@ impl Env<'_> {
             (
                 Status::Warn,
                 format!(
-                    "GPU {dev} verified on its own{} (driver {drv}, VBIOS {vb}, {m} measurements) but NOT bound to the SNP report or the TLS session: {nonce_phrase}",
+                    "{noun} {dev} verified on its own{} ({}, {m} measurements) but NOT bound to the SNP report or the TLS session: {nonce_phrase}",
                     if o.relaxed {
                         format!(
                             " only under the RELAXED certificate time policy {}",
@@ -1174,6 +1356,10 @@ impl Env<'_> {
                         )
                     } else {
                         String::new()
+                    },
+                    match g.kind {
+                        DeviceKind::Gpu => format!("driver {drv}, VBIOS {vb}"),
+                        DeviceKind::Switch => format!("switch BIOS {vb}"),
                     }
                 ),
             )
@@ -1181,22 +1367,27 @@ impl Env<'_> {
             (
                 Status::Warn,
                 format!(
-                    "NOT bound to the SNP report or the TLS session, and GPU {dev}'s evidence did not verify either (see the other gpu.* results); {nonce_phrase}"
+                    "NOT bound to the SNP report or the TLS session, and {noun} {dev}'s evidence did not verify either (see the other {}.* results); {nonce_phrase}",
+                    g.kind.prefix()
                 ),
             )
         };
         let mut r = self
             .result(g, BINDING, status, summary)
-            .expected("a cryptographic link between the GPU evidence and the SNP report or the TLS session (none exists in this protocol)")
+            .expected(format!("a cryptographic link between the {noun} evidence and the SNP report or the TLS session (none exists in this protocol)"))
             .actual(format!(
-                "no link: the GPU signs a nonce chosen by software inside the guest, and no rule of protocol {} ties that nonce to REPORT_DATA or to the TLS certificate; {nonce_phrase}",
+                "no link: the {noun} signs a nonce chosen by software inside the guest, and no rule of protocol {} ties that nonce to REPORT_DATA or to the TLS certificate; {nonce_phrase}",
                 self.ctx.protocol.id
             ))
             .detail("device_id", dev.to_string())
             .detail("occurrences_in_document", dup)
             .detail(
                 "what_this_means",
-                "when the other gpu.* checks pass, the GPU evidence proves that an NVIDIA GPU with this device id, whose signed measurements match NVIDIA's signed reference values, answered this nonce; it does not prove that this GPU is attached to the attested CPU VM or serves this TLS endpoint. Compare fact gpu.device-ids across reports to see whether the same GPU appears in other documents.",
+                if g.kind == DeviceKind::Switch {
+                    "when the other switch.* checks pass, the evidence proves that an NVIDIA NVSwitch with this device id, whose signed measurements match NVIDIA's signed reference values, answered this nonce; it does not prove that this switch belongs to the attested CPU VM's box or serves this TLS endpoint. Whether the box's switches are the ones its GPUs are linked to is judged by ppcie.topology when GPU evidence is imported beside the switches."
+                } else {
+                "when the other gpu.* checks pass, the GPU evidence proves that an NVIDIA GPU with this device id, whose signed measurements match NVIDIA's signed reference values, answered this nonce; it does not prove that this GPU is attached to the attested CPU VM or serves this TLS endpoint. Compare fact gpu.device-ids across reports to see whether the same GPU appears in other documents."
+                },
             );
         if let Some(n) = nonce {
             r = r.detail("nonce", hex::encode(n));
@@ -1213,6 +1404,20 @@ struct RimOutcome {
     problems: Vec<String>,
     notes: Vec<String>,
     chain: Vec<String>,
+}
+
+/// Whether a RIM's `product` names the chip of the device certificate's
+/// SAN. NVIDIA spells the switch chip `LS_10` in certificates and `LS10`
+/// in RIMs, so underscores are ignored (and ASCII case); nothing else is
+/// (`GH100` ≠ `GB100`).
+fn same_chip(rim_product: &str, cert_chip: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '_')
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    norm(rim_product) == norm(cert_chip)
 }
 
 /// `CN=…` of a distinguished name, else the whole name.
@@ -1264,6 +1469,14 @@ mod tests {
         assert!(validate_section(&pin("firmware", &"a".repeat(64))).is_err());
         assert!(validate_section(&pin("driver", &"A".repeat(64))).is_err());
         assert!(validate_section(&pin("driver", "abcd")).is_err());
+    }
+
+    #[test]
+    fn chip_names_match_across_nvidias_two_spellings_only() {
+        assert!(same_chip("LS10", "LS_10"));
+        assert!(same_chip("GH100", "GH100"));
+        assert!(!same_chip("GH100", "GB100"));
+        assert!(!same_chip("LS10", "LS_100"));
     }
 
     #[test]

@@ -222,11 +222,19 @@ impl Protocol {
     }
 
     /// Whether a result with this id counts towards the verdict.
+    ///
+    /// `gpu.*` also requires the `switch.*` results: NVSwitch evidence is
+    /// NVIDIA device evidence imported beside the GPUs', and a protocol
+    /// that requires GPU evidence to verify must not let a switch whose
+    /// evidence fails pass silently. (No switch result exists without
+    /// switch evidence, so `gpu.*` alone never demands switches.)
     pub fn is_required(&self, id: &str) -> bool {
         let fam = id.split('.').next().unwrap_or(id);
-        self.required
-            .iter()
-            .any(|r| r == id || (r.ends_with(".*") && &r[..r.len() - 2] == fam))
+        self.required.iter().any(|r| {
+            r == id
+                || (r.ends_with(".*")
+                    && (&r[..r.len() - 2] == fam || (fam == "switch" && r == "gpu.*")))
+        })
     }
 
     /// The required ids and `family.*` patterns.

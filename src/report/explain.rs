@@ -110,6 +110,18 @@ const GPU: Explanation = Explanation {
     ],
 };
 
+const SWITCH: Explanation = Explanation {
+    question: "Are the NVSwitches genuine NVIDIA switches running firmware NVIDIA signed reference values for?",
+    proves: &[
+        "Each switch's attestation report was signed by a device key that chains to NVIDIA's device identity root in the trust set.",
+        "Each switch's firmware measurements match NVIDIA's signed switch-BIOS reference values.",
+    ],
+    does_not_prove: &[
+        "That these switches are the ones linked to the attested GPUs or VM: switch evidence is not cryptographically bound to the SNP report; the PPCIe topology check compares it with the GPUs' signed link lists when both are imported.",
+        "That two entries are two switches: the same report listed twice is said, not counted twice.",
+    ],
+};
+
 const OTHER: Explanation = Explanation {
     question: "Checks outside the known families.",
     proves: &["Whatever each check's rule and spec reference below state."],
@@ -127,6 +139,7 @@ pub fn family(id: &str) -> &'static Explanation {
         "ct" => &CT,
         "images" => &IMAGES,
         "gpu" => &GPU,
+        "switch" => &SWITCH,
         _ => &OTHER,
     }
 }

@@ -173,12 +173,10 @@ pub fn summarize_families(results: &[CheckResult]) -> Vec<FamilySummary> {
         }
         seen.push(fam.id);
         let rs: Vec<&CheckResult> = results.iter().filter(|r| r.family == fam.id).collect();
-        // A family with nothing to judge may stay silent (`ppcie` without
-        // interchange evidence, unless required): no line for it, so that
-        // reports saved before the family existed still render as saved.
-        if !rs.is_empty() {
-            out.push(family_summary(fam.id, fam.title, &rs));
+        if rs.is_empty() && checks::OPTIONAL_FAMILIES.contains(&fam.id) {
+            continue;
         }
+        out.push(family_summary(fam.id, fam.title, &rs));
     }
     // Synthetic results for families not in the registry (fail-closed ones).
     let known: Vec<&str> = checks::families().iter().map(|f| f.id).collect();

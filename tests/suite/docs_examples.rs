@@ -116,6 +116,14 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
         "vbios.xml",
         "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/NV_GPU_VBIOS_1010_0200_882_96009F0001.xml",
     ),
+    (
+        "switches.json",
+        "fixtures/field/nv-nvswitch-ls10-96.10.55-with-rim/nvidia-switch-evidence.json",
+    ),
+    (
+        "switch-bios.xml",
+        "fixtures/field/nv-nvswitch-ls10-96.10.55-with-rim/NV_SWITCH_BIOS_5612_0002_890_9610550001.xml",
+    ),
 ];
 
 /// Flags whose value is an output path (never substituted: it lands in the

@@ -130,6 +130,16 @@ fn hgx_box_all_8_gpus_verify_and_fail_measurements_only_for_want_of_public_rims(
             m.summary
         );
     }
+    for i in 0..4 {
+        let s = format!("switch{i}");
+        for id in ["switch.spdm-signature", "switch.device-chain", "switch.nonce"] {
+            let c = result(&r, id, &s);
+            assert_eq!(c.status, Status::Pass, "{id} [{s}]: {}", c.summary);
+            assert!(c.required, "{id} [{s}] must count under gpu-only");
+        }
+        let m = result(&r, "switch.measurements", &s);
+        assert_eq!(m.status, Status::Fail, "{}", m.summary);
+    }
     // Nothing else fails: the missing RIMs are the whole story.
     let failed: BTreeSet<&str> = r
         .checks

@@ -15,6 +15,7 @@
 mod common;
 
 mod airgap;
+mod blackwell_field;
 mod bundle_container;
 mod bundle_differential;
 mod bundle_tamper;
@@ -54,6 +55,7 @@ mod report_snapshots;
 mod snp_import;
 mod snp_real;
 mod snp_synthetic;
+mod switch_field;
 mod tamper_campaign;
 mod terminal_safety;
 mod tls_chain_real;

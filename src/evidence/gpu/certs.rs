@@ -32,6 +32,9 @@ pub type Fwid = (String, Vec<u8>);
 
 /// TCG DICE `tcg-dice-TcbInfo` extension, where Hopper leaves carry FWIDs.
 pub const DICE_TCB_INFO: &str = "2.23.133.5.4.1";
+/// The OID under which Blackwell (GB100) leaves carry their FWID
+/// (2.23.133.5.4.1.1, as NVIDIA's verifier reads it).
+pub const DICE_TCB_INFO_BLACKWELL: &str = "2.23.133.5.4.1.1";
 pub const NVIDIA_SAN_OID: &str = "1.3.6.1.4.1.412.274.1";
 
 /// One certificate, parsed.
@@ -115,10 +118,18 @@ impl CertInfo {
     /// TcbInfo's `[6] fwids`, so every such pair is collected from the
     /// extension's DER down to depth 4 instead of assuming one schema; the
     /// walk is bounded by the extension's length.
+    ///
+    /// Blackwell leaves carry the same structure under
+    /// [`DICE_TCB_INFO_BLACKWELL`]; the FWIDs of both extensions are
+    /// collected (a leaf with neither gives `Ok(None)`).
     pub fn dice_fwids(&self) -> Result<Option<Vec<Fwid>>, String> {
-        let Some(e) = self.ext(DICE_TCB_INFO) else {
+        let exts: Vec<&x509_cert::ext::Extension> = [DICE_TCB_INFO, DICE_TCB_INFO_BLACKWELL]
+            .iter()
+            .filter_map(|o| self.ext(o))
+            .collect();
+        if exts.is_empty() {
             return Ok(None);
-        };
+        }
         fn walk(bytes: &[u8], depth: u8, out: &mut Vec<Fwid>) -> Result<(), String> {
             use der::Tagged;
             let mut r = der::SliceReader::new(bytes).map_err(|e| e.to_string())?;
@@ -147,8 +158,14 @@ impl CertInfo {
             Ok(())
         }
         let mut out = Vec::new();
-        walk(e.extn_value.as_bytes(), 4, &mut out)
-            .map_err(|err| format!("{}: malformed DICE extension: {err}", self.subject))?;
+        for e in exts {
+            walk(e.extn_value.as_bytes(), 4, &mut out).map_err(|err| {
+                format!(
+                    "{}: malformed DICE extension {}: {err}",
+                    self.subject, e.extn_id
+                )
+            })?;
+        }
         Ok(Some(out))
     }
 

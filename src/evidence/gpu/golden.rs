@@ -42,8 +42,14 @@ impl Comparison {
 
 /// Compares SPDM blocks with the active golden values of both RIMs.
 pub fn compare(blocks: &[Vec<u8>], driver: &Rim, vbios: &Rim) -> Result<Comparison, String> {
+    compare_all(blocks, &[driver, vbios])
+}
+
+/// Compares SPDM blocks with the active golden values of every RIM given
+/// (a GPU's driver and VBIOS RIMs; an NVSwitch's one switch-BIOS RIM).
+pub fn compare_all(blocks: &[Vec<u8>], rims: &[&Rim]) -> Result<Comparison, String> {
     let mut golden: Vec<(RimKind, &super::rim::RimEntry)> = Vec::new();
-    for rim in [driver, vbios] {
+    for rim in rims.iter().copied() {
         for e in rim.active() {
             if let Some((k, _)) = golden.iter().find(|(_, g)| g.index == e.index) {
                 return Err(format!(

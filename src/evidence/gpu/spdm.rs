@@ -1,5 +1,12 @@
 //! The SPDM 1.1 GET_MEASUREMENTS exchange as NVIDIA's tooling serialises it
-//! into `attestation_report_obj`: every field parsed into hex strings. We
+//! into `attestation_report_obj` (every field parsed into hex strings), or
+//! as raw bytes in NVIDIA's interchange JSON — from Hopper and Blackwell
+//! GPUs and from NVSwitches alike: the real B200 and LS10 samples are SPDM
+//! 1.1 exchanges in exactly the Hopper layout, differing only in their
+//! opaque field ids ([`OPAQUE_FIELDS`], [`SWITCH_OPAQUE_FIELDS`]). SPDM 1.2
+//! signs `hash(signing-context prefix ‖ transcript hash)` instead
+//! (DSP0274 1.2 §15); no real 1.2 report exists to test such a path
+//! against, so 1.2 and later are refused by version (fail closed). We
 //! rebuild the exact bytes the GPU signed (DSP0274 1.1 §10.11: request
 //! `L1 = GET_MEASUREMENTS ‖ MEASUREMENTS` without the signature) and verify
 //! the raw `r ‖ s` ECDSA P-384 / SHA-384 signature with the leaf key of the

@@ -7,6 +7,7 @@ pub mod gpu;
 pub mod hostile;
 pub mod hostile_evidence;
 pub mod measure;
+pub mod nvfield;
 pub mod registry;
 pub mod report;
 pub mod snp;
