@@ -47,6 +47,7 @@ seed ct_sth ../fixtures/ct/google-log-list-2021/log_list.json ../fixtures/ct/le-
 seed ct_tiles seeds/ct_tiles/*
 seed snp_evidence ../fixtures/synthetic/*.der ../fixtures/synthetic/*.bin
 seed image_evidence ../fixtures/blyss/attestation-*.json
+seed ocsp ../fixtures/field/*/*_ocsp_response.dat
 # The command lines of the real documents (extracted, not committed twice).
 mkdir -p corpus/cmdline
 python3 -c 'import json,sys

@@ -30,6 +30,9 @@ pub struct ImportRequest<'a> {
     /// switch-BIOS RIMs alike), each stored as
     /// `evidence/gpu/rims/<file name>`.
     pub rims: Vec<&'a Path>,
+    /// OCSP responses for that evidence's chains, each stored as received
+    /// as `evidence/gpu/ocsp/<file name>` (see `evidence::gpu::ocsp`).
+    pub ocsp: Vec<&'a Path>,
 }
 
 /// Reads at most `cap` bytes; a longer file is refused before it is
@@ -113,6 +116,11 @@ pub fn import_into(
             "--rim goes with --gpu-evidence or --switch-evidence".into(),
         ));
     }
+    if req.gpu_evidence.is_none() && !req.ocsp.is_empty() {
+        return Err(BundleError::Evidence(
+            "--ocsp goes with --gpu-evidence".into(),
+        ));
+    }
     if req.gpu_evidence.is_some() || req.switch_evidence.is_some() {
         use crate::evidence::gpu::{nvidia, DeviceKind};
         if req.rims.len() > nvidia::MAX_RIMS {
@@ -154,6 +162,7 @@ pub fn import_into(
                 Source::file(at),
             )?;
         }
+        add_ocsp(b, &req.ocsp, at)?;
     }
     for f in &req.firmware {
         let name = f
@@ -161,6 +170,31 @@ pub fn import_into(
             .and_then(|n| n.to_str())
             .ok_or_else(|| BundleError::BadMemberPath(f.display().to_string()))?;
         b.add(&format!("firmware/{name}"), read(f)?, Source::file(at))?;
+    }
+    Ok(())
+}
+
+/// Stores OCSP responses as received under `evidence/gpu/ocsp/`, after the
+/// count and size caps and a parse (a file that is not an OCSP response at
+/// all is refused here; whether it verifies is the audit's to say).
+fn add_ocsp(b: &mut BundleBuilder, files: &[&Path], at: OffsetDateTime) -> Result<(), BundleError> {
+    use crate::evidence::gpu::ocsp;
+    if files.len() > ocsp::MAX_MEMBERS {
+        return Err(BundleError::Evidence(format!(
+            "{} OCSP responses given, more than {}",
+            files.len(),
+            ocsp::MAX_MEMBERS
+        )));
+    }
+    for f in files {
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| BundleError::BadMemberPath(f.display().to_string()))?;
+        let bytes = read_capped(f, ocsp::MAX_MEMBER)?;
+        ocsp::Response::parse(name, &bytes)
+            .map_err(|e| BundleError::Evidence(format!("{}: {e}", f.display())))?;
+        b.add(&format!("{}{name}", ocsp::DIR), bytes, Source::file(at))?;
     }
     Ok(())
 }

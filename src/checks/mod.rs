@@ -26,6 +26,7 @@ pub mod ct;
 pub mod gpu;
 pub mod images;
 pub mod measurement;
+pub mod ocsp;
 pub mod ppcie;
 pub mod snp;
 pub mod tls;
@@ -311,6 +312,12 @@ pub fn families() -> Vec<Family> {
             title: "NVIDIA GPU",
             run: gpu::run,
             weight: 3,
+        },
+        Family {
+            id: "gpu",
+            title: "NVIDIA GPU",
+            run: ocsp::run,
+            weight: 1,
         },
         Family {
             id: "switch",

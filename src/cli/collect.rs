@@ -29,6 +29,8 @@ Examples:
   blyss-evidence collect --report report.bin --vcek vcek.der --protocol snp-only -o snp.zip
   # NVIDIA GPU evidence (NVIDIA's interchange JSON) with its driver and VBIOS RIMs
   blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --protocol snp-only -o gpu.zip
+  # ... with the OCSP responses for its device and RIM chains (judged offline at the evaluation time)
+  blyss-evidence collect --gpu-evidence nvidia-evidence.json --rim driver.xml --rim vbios.xml --ocsp l2.dat --ocsp l3.dat -o gpu.zip
 
 Network behaviour: every request has connect, per-read and whole-request deadlines plus an
 overall per-resource deadline, and the whole collection one --deadline (default 300 s);
@@ -247,6 +249,11 @@ pub struct CollectArgs {
     /// (repeatable), e.g. `--rim NV_GPU_DRIVER_GH100_550.90.07.xml`.
     #[arg(long, value_name = "FILE")]
     pub rim: Vec<PathBuf>,
+    /// Offline import: an OCSP response (DER, or base64 of DER) for a certificate of the
+    /// --gpu-evidence device chain or of a RIM signing chain (repeatable), e.g.
+    /// `--ocsp l2_ocsp_response.dat`; matched to certificates by CertID, not by name.
+    #[arg(long, value_name = "FILE", requires = "gpu_evidence")]
+    pub ocsp: Vec<PathBuf>,
     /// Target recorded for an offline import (default: `file`), e.g. `--target https://enclave.blyss.dev`.
     #[arg(long)]
     pub target: Option<String>,
@@ -336,6 +343,7 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
                 gpu_evidence: a.gpu_evidence.as_deref(),
                 switch_evidence: a.switch_evidence.as_deref(),
                 rims: a.rim.iter().map(PathBuf::as_path).collect(),
+                ocsp: a.ocsp.iter().map(PathBuf::as_path).collect(),
             },
             at,
         )?;

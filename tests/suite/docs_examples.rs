@@ -124,6 +124,14 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
         "switch-bios.xml",
         "fixtures/field/nv-nvswitch-ls10-96.10.55-with-rim/NV_SWITCH_BIOS_5612_0002_890_9610550001.xml",
     ),
+    (
+        "l2.dat",
+        "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/test_gpu_certificate_l2_base64encoded_ocsp_response.dat",
+    ),
+    (
+        "l3.dat",
+        "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/test_gpu_certificate_l3_base64encoded_ocsp_response.dat",
+    ),
 ];
 
 /// Flags whose value is an output path (never substituted: it lands in the

@@ -33,6 +33,7 @@ mod docs_examples;
 mod gpu_checks;
 mod gpu_cli;
 mod gpu_field;
+mod gpu_ocsp;
 mod gpu_only;
 mod hgx_field;
 mod hostile_parsers;

@@ -360,7 +360,7 @@ pub fn verify_chain(
     })
 }
 
-fn verify_signature(child: &CertInfo, parent: &CertInfo) -> Result<(), String> {
+pub(crate) fn verify_signature(child: &CertInfo, parent: &CertInfo) -> Result<(), String> {
     use p384::ecdsa::signature::Verifier;
     use p384::pkcs8::DecodePublicKey;
     let spki = parent.spki_der()?;

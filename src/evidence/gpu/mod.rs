@@ -11,6 +11,7 @@
 pub mod certs;
 pub mod golden;
 pub mod nvidia;
+pub mod ocsp;
 pub mod rim;
 pub mod spdm;
 pub mod xml;
