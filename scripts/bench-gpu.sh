@@ -4,7 +4,8 @@
 #      fixtures/field/nv-hgx-…) against the audit of ONE of its GPUs imported
 #      alone, both `--protocol gpu-only` (target: the box costs at most 3x the
 #      single GPU: chain links shared by devices are verified once);
-#   b. audit of the 2025 H100 with its RIMs (fixtures/field/nv-h100-2025-…),
+#   b. audit of the 2025 H100 with its RIMs and its 7 saved OCSP responses
+#      (fixtures/field/nv-h100-2025-…, judged at 2025-08-21),
 #      against NVIDIA's nv-local-gpu-verifier on the same saved evidence when
 #      scripts/nv-verifier-harness.py and its virtualenv are present
 #      (bash scripts/install-nv-verifier.sh); skipped, and said so, otherwise.
@@ -34,8 +35,10 @@ PY
 "$BIN" collect --gpu-evidence "$HGX/nvidia-evidence.json" --switch-evidence "$HGX/nvidia-switch-evidence.json" \
   --protocol gpu-only --key "$KEY" -o "$WORK/box.zip" >/dev/null
 "$BIN" collect --gpu-evidence "$WORK/gpu0.json" --protocol gpu-only --key "$KEY" -o "$WORK/gpu0.zip" >/dev/null
+OCSP=()
+for f in "$H25"/*ocsp_response.dat; do OCSP+=(--ocsp "$f"); done
 "$BIN" collect --gpu-evidence "$H25/nvidia-evidence.json" --rim "$H25/NV_GPU_DRIVER_GH100_550.90.07.xml" \
-  --rim "$H25/NV_GPU_VBIOS_1010_0200_882_96009F0001.xml" --protocol gpu-only --key "$KEY" -o "$WORK/h100-2025.zip" >/dev/null
+  --rim "$H25/NV_GPU_VBIOS_1010_0200_882_96009F0001.xml" "${OCSP[@]}" --protocol gpu-only --key "$KEY" -o "$WORK/h100-2025.zip" >/dev/null
 PUB=fixtures/keys/fixture-collector.key.pub
 HARNESS=""
 if [ -x .cache/nv-verifier/bin/python ] && [ -f scripts/nv-verifier-harness.py ]; then
@@ -51,13 +54,13 @@ cases = [
      ["✅ ppcie.topology", "gpu.spdm-signature [gpu7]", "no driver RIM for version 570.124.06"]),
     ("audit one GPU of the box, alone", [bin_, "audit", f"{work}/gpu0.zip"] + common, 1,
      ["✅ gpu.spdm-signature [gpu0]", "✅ gpu.device-chain [gpu0]"]),
-    ("audit H100 2025 with its RIMs", [bin_, "audit", f"{work}/h100-2025.zip", "--at", "2025-08-21T00:00:00Z"] + common, 0,
-     ["✅ gpu.measurements [gpu0] — 33/33"]),
+    ("audit H100 2025 with its RIMs and 7 OCSP responses", [bin_, "audit", f"{work}/h100-2025.zip", "--at", "2025-08-21T00:00:00Z"] + common, 0,
+     ["✅ gpu.measurements [gpu0] — 33/33", "gpu.ocsp"]),
 ]
 if harness:
     cases.append(("nv-local-gpu-verifier, same H100 2025 evidence", [harness, "scripts/nv-verifier-harness.py", h25], 0,
                   ["GPU Attestation is Successful"]))
-med, rss = {}, {}
+med, rss, times = {}, {}, {}
 for name, argv, code, needles in cases:
     p = subprocess.run(argv + (["-v"] if argv[0] == bin_ else []), capture_output=True, text=True)
     missing = [n for n in needles if n not in p.stdout + p.stderr]
@@ -65,12 +68,16 @@ for name, argv, code, needles in cases:
         sys.exit(f"{name}: exit {p.returncode} (expected {code}), missing {missing}:\n{p.stdout[-3000:]}{p.stderr[-2000:]}")
     verdict = next((l for l in p.stdout.splitlines() if l.startswith("verdict")), "")
     print(f"           {name}: exit {p.returncode} {verdict.strip()}")
-    times = []
-    for _ in range(runs):
+    times[name] = []
+# Interleaved rounds: on a shared 2-core machine the load drifts, and a
+# ratio is only meaningful between runs that saw the same load.
+for _ in range(runs):
+    for name, argv, _, _ in cases:
         t = time.perf_counter()
         subprocess.run(argv, capture_output=True)
-        times.append((time.perf_counter() - t) * 1000)
-    med[name] = statistics.median(times)
+        times[name].append((time.perf_counter() - t) * 1000)
+for name, argv, _, _ in cases:
+    med[name] = statistics.median(times[name])
     r = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, capture_output=True, text=True)
     rss[name] = int(r.stderr.strip().splitlines()[-1]) / 1024
     print(f"{med[name]:9.2f} ms  median of {runs}  peak RSS {rss[name]:6.1f} MiB  {name}")

@@ -159,7 +159,12 @@ pub fn judge(gpus: &[Device], switches: &[Device], evidence: &[String]) -> Check
     let unauth: Vec<String> = gpus
         .iter()
         .chain(switches)
-        .filter_map(|d| d.authenticated.as_ref().err().map(|e| format!("{}: {e}", d.subject)))
+        .filter_map(|d| {
+            d.authenticated
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {e}", d.subject))
+        })
         .collect();
     if !unauth.is_empty() {
         return fail(
@@ -172,8 +177,7 @@ pub fn judge(gpus: &[Device], switches: &[Device], evidence: &[String]) -> Check
         );
     }
     // 2. One nonce.
-    let nonces: BTreeSet<Option<[u8; 32]>> =
-        gpus.iter().chain(switches).map(|d| d.nonce).collect();
+    let nonces: BTreeSet<Option<[u8; 32]>> = gpus.iter().chain(switches).map(|d| d.nonce).collect();
     if nonces.len() != 1 || nonces.contains(&None) {
         let list: Vec<String> = gpus
             .iter()
@@ -281,7 +285,12 @@ pub fn judge(gpus: &[Device], switches: &[Device], evidence: &[String]) -> Check
             json!({ "problems": problems, "switch_pdis": switch_list, "gpu_switch_pdis": per_gpu }),
         );
     }
-    let nonce = nonces.into_iter().next().flatten().map(hex::encode).unwrap_or_default();
+    let nonce = nonces
+        .into_iter()
+        .next()
+        .flatten()
+        .map(hex::encode)
+        .unwrap_or_default();
     let mut r = with_evidence(result(
         Status::Pass,
         format!(
@@ -299,61 +308,76 @@ pub fn judge(gpus: &[Device], switches: &[Device], evidence: &[String]) -> Check
     r
 }
 
-
-/// Authenticates one parsed device: the chain reaches a pinned NVIDIA
-/// Device Identity CA and the leaf's key verifies the SPDM signature.
-fn device(ctx: &Context, g: &GpuEvidence) -> Device {
+/// Reads what the rule needs of one parsed device. `authenticate`: verify
+/// the chain to a pinned NVIDIA Device Identity CA and the SPDM signature
+/// with the leaf's key (skipped for a partial import, where no topology is
+/// judged and the PDIs are not used).
+fn device(ctx: &Context, g: &GpuEvidence, authenticate: bool) -> Device {
     let m = g.measurements.as_ref().ok();
     let authenticated = match (&g.measurements, &g.cert_chain) {
+        _ if !authenticate => Err("not authenticated: no topology is judged".into()),
         (Err(e), _) => Err(format!("report unusable: {e}")),
         (_, Err(e)) => Err(format!("certificate chain unusable: {e}")),
-        (Ok(m), Ok(c)) => certs::verify_chain(c, &ctx.trust.nvidia_device_roots, LeafUse::DigitalSignature)
-            .map_err(|e| format!("device chain: {e}"))
-            .and_then(|chain| chain.leaf().spki_der())
-            .and_then(|k| super::gpu::verify_spdm(m, &k)),
+        (Ok(m), Ok(c)) => {
+            certs::verify_chain(c, &ctx.trust.nvidia_device_roots, LeafUse::DigitalSignature)
+                .map_err(|e| format!("device chain: {e}"))
+                .and_then(|chain| chain.leaf().spki_der())
+                .and_then(|k| super::gpu::verify_spdm(m, &k))
+        }
     };
     Device {
         subject: g.subject(),
         authenticated,
         nonce: m.map(|m| m.request.nonce),
-        pdi_field: m.and_then(|m| m.opaque(spdm::OPAQUE_SWITCH_PDI)).map(<[u8]>::to_vec),
+        pdi_field: m
+            .and_then(|m| m.opaque(spdm::OPAQUE_SWITCH_PDI))
+            .map(<[u8]>::to_vec),
         report: m.map(|m| m.signed_message()).unwrap_or_default(),
     }
 }
 
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
     let mut evidence = Vec::new();
-    let mut parse = |member: &str, kind: DeviceKind| -> Result<Vec<Device>, CheckResult> {
+    let mut parsed: Vec<Vec<GpuEvidence>> = Vec::new();
+    for (member, kind) in [
+        (nvidia::MEMBER, DeviceKind::Gpu),
+        (nvidia::SWITCH_MEMBER, DeviceKind::Switch),
+    ] {
         let path = format!("evidence/{member}");
         let Some(bytes) = ctx.member(&path) else {
-            return Ok(Vec::new());
+            parsed.push(Vec::new());
+            continue;
         };
         evidence.push(path.clone());
         // RIMs play no part in the topology: none are passed.
-        nvidia::parse_as(kind, bytes, &[], 0)
-            .map(|ds| ds.iter().map(|d| device(ctx, d)).collect())
-            .map_err(|e| {
-                result(
+        match nvidia::parse_as(kind, bytes, &[], 0) {
+            Ok(d) => parsed.push(d),
+            Err(e) => {
+                return vec![result(
                     Status::Fail,
                     format!("{path}: {e}: the topology cannot be judged"),
                 )
-                .evidence(&path)
-            })
-    };
-    let gpus = match parse(nvidia::MEMBER, DeviceKind::Gpu) {
-        Ok(g) => g,
-        Err(r) => return vec![r],
-    };
-    let switches = match parse(nvidia::SWITCH_MEMBER, DeviceKind::Switch) {
-        Ok(s) => s,
-        Err(r) => return vec![r],
-    };
+                .evidence(&path)]
+            }
+        }
+    }
     if evidence.is_empty() && !ctx.protocol.is_required(TOPOLOGY) {
         // Nothing imported in NVIDIA's format and nothing asked for: the
         // family stays silent, so reports of other services do not change.
         return Vec::new();
     }
-    vec![judge(&gpus, &switches, &evidence)]
+    let both = parsed.iter().all(|d| !d.is_empty());
+    // Authenticated last device first: this family runs beside the `gpu`
+    // and `switch` families, which verify the same reports first device
+    // first, so the two meet half-way and the memo turns whatever the other
+    // already did into a lookup instead of a second verification.
+    let mut devices: Vec<Vec<Device>> = vec![Vec::new(), Vec::new()];
+    for (k, ds) in parsed.iter().enumerate().rev() {
+        let mut v: Vec<Device> = ds.iter().rev().map(|d| device(ctx, d, both)).collect();
+        v.reverse();
+        devices[k] = v;
+    }
+    vec![judge(&devices[0], &devices[1], &evidence)]
 }
 
 #[cfg(test)]
@@ -415,7 +439,10 @@ mod tests {
         };
         let r = judge(&g, &s, &[]);
         assert_eq!(r.status, Status::Fail);
-        assert!(r.actual.unwrap().contains("switch3 is the same signed report as switch0"));
+        assert!(r
+            .actual
+            .unwrap()
+            .contains("switch3 is the same signed report as switch0"));
     }
 
     #[test]
@@ -425,7 +452,10 @@ mod tests {
         let r = judge(&g, &s, &[]);
         assert_eq!(r.status, Status::Fail);
         let a = r.actual.unwrap();
-        assert!(a.contains("gpu5 is linked to switch(es) not in the evidence"), "{a}");
+        assert!(
+            a.contains("gpu5 is linked to switch(es) not in the evidence"),
+            "{a}"
+        );
         assert!(a.contains("gpu5 is not linked to"), "{a}");
     }
 

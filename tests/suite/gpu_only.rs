@@ -114,7 +114,10 @@ fn protocol_text(edit: impl FnOnce(&mut serde_json::Value)) -> String {
 fn a_protocol_may_not_skip_the_bundle_family_nor_skip_a_family_it_requires() {
     let skip_bundle = protocol_text(|v| v["not_judged"]["bundle"] = "no".into());
     let e = Protocol::parse(skip_bundle.as_bytes(), "t").unwrap_err();
-    assert!(e.to_string().contains("family bundle is always judged"), "{e}");
+    assert!(
+        e.to_string().contains("family bundle is always judged"),
+        "{e}"
+    );
     let skip_required = protocol_text(|v| v["not_judged"]["gpu"] = "no".into());
     let e = Protocol::parse(skip_required.as_bytes(), "t").unwrap_err();
     assert!(e.to_string().contains("also in required_checks"), "{e}");

@@ -59,8 +59,14 @@ fn converted_files_hold_8_hopper_gpus_and_4_ls10_switches_with_the_dumps_bytes()
     let dump = json("test_ppcie_data.json");
     let g = json("nvidia-evidence.json");
     let s = json("nvidia-switch-evidence.json");
-    assert_eq!((g["arch"].as_str(), s["arch"].as_str()), (Some("HOPPER"), Some("LS10")));
-    assert_eq!((g["nonce"].as_str(), s["nonce"].as_str()), (Some(NONCE), Some(NONCE)));
+    assert_eq!(
+        (g["arch"].as_str(), s["arch"].as_str()),
+        (Some("HOPPER"), Some("LS10"))
+    );
+    assert_eq!(
+        (g["nonce"].as_str(), s["nonce"].as_str()),
+        (Some(NONCE), Some(NONCE))
+    );
     let gl = g["evidence_list"].as_array().unwrap();
     let sl = s["evidence_list"].as_array().unwrap();
     assert_eq!((gl.len(), sl.len()), (8, 4));
@@ -69,7 +75,13 @@ fn converted_files_hold_8_hopper_gpus_and_4_ls10_switches_with_the_dumps_bytes()
         assert_eq!(spdm, b64(&dump["gpus"][i]["AttestationReport"]["py/b64"]));
         assert_eq!(hex::encode(&spdm[4..36]), NONCE, "gpu {i} request nonce");
         let pem = b64(&e["certificate"]);
-        assert_eq!(String::from_utf8(pem).unwrap().matches("BEGIN CERTIFICATE").count(), 5);
+        assert_eq!(
+            String::from_utf8(pem)
+                .unwrap()
+                .matches("BEGIN CERTIFICATE")
+                .count(),
+            5
+        );
     }
     for (i, e) in sl.iter().enumerate() {
         assert_eq!(
@@ -117,22 +129,33 @@ fn hgx_box_all_8_gpus_verify_and_fail_measurements_only_for_want_of_public_rims(
     assert_eq!(r.verdict.status, Verdict::Fail);
     for i in 0..8 {
         let s = format!("gpu{i}");
-        for id in ["gpu.spdm-signature", "gpu.device-chain", "gpu.nonce", "gpu.fwid"] {
+        for id in [
+            "gpu.spdm-signature",
+            "gpu.device-chain",
+            "gpu.nonce",
+            "gpu.fwid",
+        ] {
             let c = result(&r, id, &s);
             assert_eq!(c.status, Status::Pass, "{id} [{s}]: {}", c.summary);
         }
         let m = result(&r, "gpu.measurements", &s);
         assert_eq!(m.status, Status::Fail);
         assert!(
-            m.summary.contains("no driver RIM for version 570.124.06 was supplied")
-                && m.summary.contains("no vbios RIM for version 96.00.CF.00.02"),
+            m.summary
+                .contains("no driver RIM for version 570.124.06 was supplied")
+                && m.summary
+                    .contains("no vbios RIM for version 96.00.CF.00.02"),
             "{}",
             m.summary
         );
     }
     for i in 0..4 {
         let s = format!("switch{i}");
-        for id in ["switch.spdm-signature", "switch.device-chain", "switch.nonce"] {
+        for id in [
+            "switch.spdm-signature",
+            "switch.device-chain",
+            "switch.nonce",
+        ] {
             let c = result(&r, id, &s);
             assert_eq!(c.status, Status::Pass, "{id} [{s}]: {}", c.summary);
             assert!(c.required, "{id} [{s}] must count under gpu-only");
@@ -162,7 +185,9 @@ fn hgx_box_all_8_gpus_verify_and_fail_measurements_only_for_want_of_public_rims(
     let t = topology(&r);
     assert_eq!(t.status, Status::Pass, "{}", t.summary);
     assert!(t.required);
-    assert!(t.summary.starts_with("8 GPU(s) and 4 distinct NVSwitch(es)"));
+    assert!(t
+        .summary
+        .starts_with("8 GPU(s) and 4 distinct NVSwitch(es)"));
     assert!(t.actual.as_deref().unwrap().contains(
         "switch0 d69777e63899978f, switch1 058c0d446ea9667a, switch2 ee5fca64660eaf93, switch3 2b6f43e68c76c99f"
     ));
@@ -194,9 +219,15 @@ fn a_switch_given_twice_fails_the_topology_as_the_same_report() {
     let t = topology(&audit_box(Some(json("nvidia-evidence.json")), Some(s))).clone();
     assert_eq!(t.status, Status::Fail);
     let a = t.actual.unwrap();
-    assert!(a.contains("switch3 is the same signed report as switch0"), "{a}");
+    assert!(
+        a.contains("switch3 is the same signed report as switch0"),
+        "{a}"
+    );
     // …and the switch it replaced is now missing from every GPU's view.
-    assert!(a.contains("gpu7 is linked to switch(es) not in the evidence"), "{a}");
+    assert!(
+        a.contains("gpu7 is linked to switch(es) not in the evidence"),
+        "{a}"
+    );
 }
 
 #[test]
@@ -227,12 +258,20 @@ fn the_negative_switch_report_with_the_wrong_chain_fails_as_not_authenticated() 
     // authenticated, so the failure below is the chain's, not the report's.
     let chain1 = b64(&s["evidence_list"][1]["certificate"]);
     set_entry(&mut s, 1, &neg, &chain1);
-    let t = topology(&audit_box(Some(json("nvidia-evidence.json")), Some(s.clone()))).clone();
+    let t = topology(&audit_box(
+        Some(json("nvidia-evidence.json")),
+        Some(s.clone()),
+    ))
+    .clone();
     assert_eq!(t.status, Status::Pass, "{:?}", t.actual);
     set_entry(&mut s, 1, &neg, &neg_chain);
     let t = topology(&audit_box(Some(json("nvidia-evidence.json")), Some(s))).clone();
     assert_eq!(t.status, Status::Fail);
-    assert!(t.summary.contains("1 report(s) are not authenticated"), "{}", t.summary);
+    assert!(
+        t.summary.contains("1 report(s) are not authenticated"),
+        "{}",
+        t.summary
+    );
     assert!(t.actual.unwrap().starts_with("switch1: "));
 }
 
@@ -249,8 +288,15 @@ fn a_gpu_whose_signed_switch_list_was_edited_is_not_authenticated_so_the_topolog
     let r = audit_box(Some(g), Some(json("nvidia-switch-evidence.json")));
     let t = topology(&r);
     assert_eq!(t.status, Status::Fail);
-    assert!(t.actual.as_deref().unwrap().starts_with("gpu4: "), "{:?}", t.actual);
-    assert_eq!(result(&r, "gpu.spdm-signature", "gpu4").status, Status::Fail);
+    assert!(
+        t.actual.as_deref().unwrap().starts_with("gpu4: "),
+        "{:?}",
+        t.actual
+    );
+    assert_eq!(
+        result(&r, "gpu.spdm-signature", "gpu4").status,
+        Status::Fail
+    );
 }
 
 #[test]
@@ -258,12 +304,18 @@ fn gpus_of_a_ppcie_box_imported_alone_say_the_topology_was_not_checked() {
     let r = audit_box(Some(json("nvidia-evidence.json")), None);
     let t = topology(&r);
     assert_eq!(t.status, Status::Warn);
-    assert!(t.summary.starts_with("topology NOT checked: 8 of 8 GPU(s) sign NVSwitch links"));
+    assert!(t
+        .summary
+        .starts_with("topology NOT checked: 8 of 8 GPU(s) sign NVSwitch links"));
     // A single H100 outside any PPCIe box: nothing to judge.
     let single = std::fs::read(
         root().join("fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp/nvidia-evidence.json"),
     )
     .unwrap();
-    let t = topology(&audit_box(Some(serde_json::from_slice(&single).unwrap()), None)).clone();
+    let t = topology(&audit_box(
+        Some(serde_json::from_slice(&single).unwrap()),
+        None,
+    ))
+    .clone();
     assert_eq!(t.status, Status::NotApplicable, "{}", t.summary);
 }
