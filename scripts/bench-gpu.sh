@@ -45,8 +45,12 @@ if [ -x .cache/nv-verifier/bin/python ] && [ -f scripts/nv-verifier-harness.py ]
   HARNESS=.cache/nv-verifier/bin/python
 fi
 python3 - "$RUNS" "$BIN" "$WORK" "$PUB" "$H25" "$HARNESS" <<'PY'
-import statistics, subprocess, sys, time
+import os, statistics, subprocess, sys, time
 runs, bin_, work, pub, h25, harness = int(sys.argv[1]), *sys.argv[2:]
+root = os.getcwd()
+bin_, pub = os.path.abspath(bin_), os.path.abspath(pub)
+if harness:
+    harness = os.path.abspath(harness)
 common = ["--protocol", "gpu-only", "--signer", pub]
 cases = [
     # (name, argv, expected exit, needles proving what ran)
@@ -58,7 +62,9 @@ cases = [
      ["✅ gpu.measurements [gpu0] — 33/33", "gpu.ocsp"]),
 ]
 if harness:
-    cases.append(("nv-local-gpu-verifier, same H100 2025 evidence", [harness, "scripts/nv-verifier-harness.py", h25], 0,
+    # Run from the work directory: the verifier writes verifier.log to its cwd.
+    os.chdir(work)
+    cases.append(("nv-local-gpu-verifier, same H100 2025 evidence", [harness, f"{root}/scripts/nv-verifier-harness.py", f"{root}/{h25}"], 0,
                   ["GPU Attestation is Successful"]))
 med, rss, times = {}, {}, {}
 for name, argv, code, needles in cases:
