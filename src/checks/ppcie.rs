@@ -63,7 +63,7 @@ pub struct Device {
 }
 
 fn entries(field: &[u8]) -> Result<Vec<[u8; PDI_LEN]>, String> {
-    if field.is_empty() || field.len() % PDI_LEN != 0 {
+    if field.is_empty() || !field.len().is_multiple_of(PDI_LEN) {
         return Err(format!(
             "its SWITCH_PDI field is {} bytes, not a whole number of {PDI_LEN}-byte entries",
             field.len()
