@@ -35,13 +35,15 @@ fi
 seed() { # seed <target> <files...>
   local t=$1; shift
   mkdir -p "corpus/$t"
-  for f in "$@"; do if [ -f "$f" ]; then cp "$f" "corpus/$t/"; fi; done
+  # Named after the whole path: several cases share a file name
+  # (nvidia-evidence.json), and a plain copy would keep only the last.
+  for f in "$@"; do if [ -f "$f" ]; then cp "$f" "corpus/$t/$(printf %s "$f" | tr -c 'A-Za-z0-9._-' _)"; fi; done
 }
 seed bundle_open ../fixtures/bundles/*.zip
 seed bundle_container ../fixtures/bundles/*.zip
 seed attestation_doc ../fixtures/blyss/attestation-*.json
 seed protocol_file ../protocol/*.json ../fixtures/blyss/protocol-*.json
-seed gpu_evidence ../fixtures/blyss/attestation-*.json ../fixtures/field/*/nvidia-evidence.json ../fixtures/field/*/attestation_report.bin
+seed gpu_evidence ../fixtures/blyss/attestation-*.json ../fixtures/field/*/nvidia-evidence.json ../fixtures/field/*/nvidia-switch-evidence.json ../fixtures/field/*/multi_switch_ls10.json ../fixtures/field/*/attestation_report.bin
 seed ct_sct ../fixtures/ct/le-2024/*.der
 seed ct_sth ../fixtures/ct/google-log-list-2021/log_list.json ../fixtures/ct/le-2024/logs.json seeds/ct_sth/*
 seed ct_tiles seeds/ct_tiles/*

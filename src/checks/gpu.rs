@@ -14,6 +14,11 @@
 //! * `gpu.binding` — warning: the GPU evidence is not bound to the SNP
 //!   report or to the TLS session.
 //!
+//! The same checks judge NVSwitch evidence (`collect --switch-evidence`) as
+//! the `switch` family: ids `switch.*`, subjects `switch0`, `switch1`, …,
+//! one switch-BIOS RIM instead of the driver and VBIOS RIMs
+//! ([`run_switches`], [`id_of`]).
+//!
 //! Certificate validity is judged under an explicit time policy
 //! ([`CertTimePolicy`]): the evidence carries no signed time.
 
@@ -945,7 +950,9 @@ impl Env<'_> {
     }
 
     fn rim(&self, kind: RimKind, text: &Result<String, String>) -> RimOutcome {
-        let name = kind.as_str();
+        let name = kind.label();
+        // Protocol RIM pins name their kind as `driver` / `vbios`.
+        let pin_kind = kind.as_str();
         let mut o = RimOutcome {
             kind,
             rim: None,
@@ -991,7 +998,7 @@ impl Env<'_> {
             .section
             .rim_pins
             .iter()
-            .filter(|p| p.kind == name)
+            .filter(|p| p.kind == pin_kind)
             .collect();
         if !self.section.rim_pins.is_empty() {
             match pins.iter().find(|p| p.sha256 == rim.sha256) {
@@ -1019,8 +1026,8 @@ impl Env<'_> {
         let desc: Vec<String> = rims
             .iter()
             .map(|r| match &r.rim {
-                Some(x) => format!("{} RIM {} {}", r.kind.as_str(), x.product, x.version),
-                None => format!("{} RIM (unreadable)", r.kind.as_str()),
+                Some(x) => format!("{} RIM {} {}", r.kind.label(), x.product, x.version),
+                None => format!("{} RIM (unreadable)", r.kind.label()),
             })
             .collect();
         let pinned = !self.section.rim_pins.is_empty();
@@ -1117,7 +1124,7 @@ impl Env<'_> {
         let read: Vec<&Rim> = rims.iter().filter_map(|r| r.rim.as_ref()).collect();
         if read.len() != rims.len() {
             return fail(format!(
-                "a RIM is unreadable: {}",
+                "a RIM is missing or unreadable: {}",
                 rims.iter()
                     .flat_map(|r| r.problems.clone())
                     .collect::<Vec<_>>()
@@ -1217,13 +1224,15 @@ impl Env<'_> {
             (
                 Status::Pass,
                 format!(
-                    "{} (signed opaque data) match the {} RIMs",
+                    "{} (signed opaque data) {} the {} RIM{}",
                     said.join(" and "),
+                    if said.len() == 1 { "matches" } else { "match" },
                     signed
                         .iter()
                         .map(|(l, _, _)| *l)
                         .collect::<Vec<_>>()
-                        .join(" and ")
+                        .join(" and "),
+                    if said.len() == 1 { "" } else { "s" }
                 ),
             )
         };
@@ -1314,7 +1323,11 @@ impl Env<'_> {
             (
                 Status::Pass,
                 format!(
-                    "{count} measurements match the golden values of the driver and VBIOS RIMs ({} blocks not covered by any RIM)",
+                    "{count} measurements match the golden values of the {} ({} blocks not covered by any RIM)",
+                    match g.kind {
+                        DeviceKind::Gpu => "driver and VBIOS RIMs",
+                        DeviceKind::Switch => "switch-BIOS RIM",
+                    },
                     c.uncompared_blocks
                 ),
             )

@@ -35,7 +35,8 @@ enum Command {
     /// Audit a bundle offline and write reports.
     Audit(audit::AuditArgs),
     /// Snapshot a service's evidence into a signed bundle (online, or offline import).
-    Collect(collect::CollectArgs),
+    // Boxed: the import options make it far larger than the other variants.
+    Collect(Box<collect::CollectArgs>),
     /// Collect and audit in one go, like the original verifier.
     Verify(collect::VerifyArgs),
     /// Generate a collector signing key (ECDSA P-384).
@@ -76,7 +77,7 @@ pub fn main() -> ExitCode {
     };
     let res = match cli.command {
         Command::Audit(a) => audit::run(a),
-        Command::Collect(a) => collect::run(a),
+        Command::Collect(a) => collect::run(*a),
         Command::Verify(a) => collect::verify(a),
         Command::Keygen(a) => keygen::run(a),
         Command::Trust { command } => misc::trust(command),

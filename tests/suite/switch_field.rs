@@ -151,7 +151,7 @@ fn rim_for_another_version_fails_switch_measurements_saying_none_was_supplied() 
     assert_eq!(st(&r, "switch.measurements"), Status::Fail);
     let s = sum(&r, "switch.measurements");
     assert!(
-        s.contains("no switch_bios RIM for version 96.10.55.00.01 was supplied"),
+        s.contains("no switch-BIOS RIM for version 96.10.55.00.01 was supplied"),
         "{s}"
     );
     assert_eq!(st(&r, "switch.spdm-signature"), Status::Pass);
@@ -250,4 +250,29 @@ fn collect_refuses_switch_evidence_given_as_gpu_evidence_and_writes_nothing() {
     assert!(!st.status.success());
     assert!(String::from_utf8_lossy(&st.stderr).contains("LS10"));
     assert!(!out.exists(), "no bundle is written");
+}
+
+#[test]
+fn switch_beside_an_attestation_document_keeps_the_documents_gpu_as_gpu0_and_is_switch0() {
+    let doc = std::fs::read(root().join("fixtures/blyss/attestation-2024-01.json")).unwrap();
+    let r = audit_members(
+        &[("attestation.json", doc), (SWITCH_MEMBER, read(CASE, FILE))],
+        &[(RIM, read(CASE, RIM))],
+        AT,
+    );
+    // The document's H100 is judged as before (its own subject, its own
+    // family); the switch is judged on its own under switch.*.
+    assert!(r.checks.iter().any(|c| c.id == "gpu.spdm-signature"
+        && c.subject.as_deref() == Some("gpu0")
+        && c.status == Status::Pass));
+    assert!(!r
+        .checks
+        .iter()
+        .any(|c| c.subject.as_deref() == Some("gpu1")));
+    assert_eq!(st(&r, "switch.spdm-signature"), Status::Pass);
+    assert_eq!(st(&r, "switch.measurements"), Status::Pass);
+    assert!(!r
+        .checks
+        .iter()
+        .any(|c| c.subject.as_deref() == Some("switch1")));
 }

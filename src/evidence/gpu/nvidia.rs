@@ -144,7 +144,7 @@ fn pick(
             Err(_) => false,
         })
         .collect();
-    let name = kind.as_str();
+    let name = kind.label();
     match hits.as_slice() {
         [one] => Ok(one.1.clone()),
         [] => Err(format!(
@@ -398,7 +398,60 @@ mod tests {
             .vbios_rim
             .as_ref()
             .unwrap_err()
-            .contains("no switch_bios RIM for version 96.10.55.00.01"));
+            .contains("no switch-BIOS RIM for version 96.10.55.00.01"));
+    }
+
+    #[test]
+    fn switch_spdm_parser_refuses_every_truncation_and_any_unknown_opaque_id_without_panicking() {
+        let g = parse_as(DeviceKind::Switch, SWITCH, &[], 0)
+            .unwrap()
+            .remove(0);
+        let m = g.measurements.unwrap();
+        let mut raw = m.signed_message();
+        raw.extend_from_slice(&m.response.signature);
+        assert_eq!(
+            spdm::Measurements::from_bytes_as(&raw, DeviceKind::Switch).unwrap(),
+            m
+        );
+        for n in 0..raw.len() {
+            assert!(spdm::Measurements::from_bytes_as(&raw[..n], DeviceKind::Switch).is_err());
+        }
+        // Field 26 (SWITCH_GPU_PDIS) means nothing on a GPU: the switch's
+        // report is not readable as a GPU's.
+        let e = spdm::Measurements::from_bytes_as(&raw, DeviceKind::Gpu).unwrap_err();
+        assert!(e.contains("opaque field type 26"), "{e}");
+        // An id no table knows (28) is refused for either kind.
+        let at = raw
+            .windows(4)
+            .position(|w| w == [26, 0, 128, 0])
+            .expect("the SWITCH_GPU_PDIS header");
+        raw[at] = 28;
+        for kind in [DeviceKind::Gpu, DeviceKind::Switch] {
+            let e = spdm::Measurements::from_bytes_as(&raw, kind).unwrap_err();
+            assert!(e.contains("opaque field type 28"), "{e}");
+        }
+    }
+
+    #[test]
+    fn switch_bios_version_must_be_ascii_hex_and_dots() {
+        let g = parse_as(DeviceKind::Switch, SWITCH, &[], 0)
+            .unwrap()
+            .remove(0);
+        let mut m = g.measurements.unwrap();
+        let f = m
+            .response
+            .opaque
+            .iter_mut()
+            .find(|f| f.id == 6)
+            .expect("VBIOS_VERSION");
+        f.data = b"96.10\x1b[2J".to_vec();
+        assert!(m.vbios_version().is_err());
+        let f = m.response.opaque.iter_mut().find(|f| f.id == 6).unwrap();
+        f.data = b"96.10.55.00.01\0\0".to_vec();
+        assert_eq!(m.vbios_version().unwrap(), "96.10.55.00.01");
+        let f = m.response.opaque.iter_mut().find(|f| f.id == 6).unwrap();
+        f.data = b"96.10\0x".to_vec();
+        assert!(m.vbios_version().is_err(), "bytes after the NUL");
     }
 
     #[test]

@@ -41,6 +41,14 @@ impl RimKind {
             RimKind::SwitchBios => "switch_bios",
         }
     }
+
+    /// Name for messages (`driver`, `vbios`, `switch-BIOS`).
+    pub fn label(self) -> &'static str {
+        match self {
+            RimKind::SwitchBios => "switch-BIOS",
+            k => k.as_str(),
+        }
+    }
 }
 
 /// One `Resource` (golden value entry).
