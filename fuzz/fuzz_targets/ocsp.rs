@@ -18,11 +18,14 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(!r.singles.is_empty() && r.singles.len() <= ocsp::MAX_SINGLE);
     assert!(r.certs.len() <= ocsp::MAX_CERTS);
-    let certs: Vec<CertInfo> = CHAIN
-        .split_inclusive("-----END CERTIFICATE-----")
-        .filter(|b| b.contains("BEGIN"))
-        .map(|b| CertInfo::parse(&pem_to_der(b).unwrap()).unwrap())
-        .collect();
+    static CERTS: std::sync::OnceLock<Vec<CertInfo>> = std::sync::OnceLock::new();
+    let certs = CERTS.get_or_init(|| {
+        CHAIN
+            .split_inclusive("-----END CERTIFICATE-----")
+            .filter(|b| b.contains("BEGIN"))
+            .map(|b| CertInfo::parse(&pem_to_der(b).unwrap()).unwrap())
+            .collect()
+    });
     for s in &r.singles {
         let _ = s.serial_hex();
     }

@@ -17,9 +17,10 @@
 //! stale, or a chain could not be verified (its own check fails); PASS only
 //! when every covered certificate has a verified, fresh `good` answer.
 //!
-//! Only for evidence imported in NVIDIA's interchange format (as
-//! `gpu.nonce`), which is where responses are captured; the Blyss
-//! document shape carries none and keeps its reports unchanged.
+//! For GPUs imported in NVIDIA's interchange format, and for the
+//! attestation document's GPUs when the bundle holds responses; a Blyss
+//! bundle without responses gets no result and keeps its reports
+//! unchanged.
 //! [`judge_device`] takes any device's chains, so NVSwitch chains can be
 //! judged by the same function under their own id and subject.
 
@@ -204,8 +205,15 @@ pub fn judge_device(
     r
 }
 
-/// The chains of one imported GPU: device chain and both RIM signing chains.
-fn gpu_chains(ctx: &Context, g: &GpuEvidence) -> Vec<DeviceChain> {
+/// RIM signing chains verified in this run, by RIM text: the GPUs of a box
+/// share their RIMs, and parsing a RIM (XML, C14N) costs more than
+/// everything else here, so each is verified once per check run. Which RIM
+/// a GPU uses is `nvidia::parse`'s choice (signed versions; RIM-service
+/// envelopes unwrapped there), the same as for `gpu.*`.
+type RimChains = std::collections::HashMap<String, Result<Chain, String>>;
+
+/// The chains of one GPU: device chain and both RIM signing chains.
+fn gpu_chains(ctx: &Context, g: &GpuEvidence, cache: &mut RimChains) -> Vec<DeviceChain> {
     let device = g.cert_chain.clone().and_then(|c| {
         certs::verify_chain(
             &c,
@@ -222,16 +230,20 @@ fn gpu_chains(ctx: &Context, g: &GpuEvidence) -> Vec<DeviceChain> {
         (RimKind::Driver, &g.driver_rim),
         (RimKind::Vbios, &g.vbios_rim),
     ] {
-        let chain = text
-            .clone()
-            .and_then(|t| Rim::parse(kind, &t))
-            .and_then(|r| {
-                certs::verify_chain(
-                    &r.signature.certs,
-                    &ctx.trust.nvidia_rim_roots,
-                    LeafUse::DigitalSignature,
-                )
-            });
+        let chain = text.clone().and_then(|t| {
+            cache
+                .entry(t)
+                .or_insert_with_key(|t| {
+                    Rim::parse(kind, t).and_then(|r| {
+                        certs::verify_chain(
+                            &r.signature.certs,
+                            &ctx.trust.nvidia_rim_roots,
+                            LeafUse::DigitalSignature,
+                        )
+                    })
+                })
+                .clone()
+        });
         out.push(DeviceChain {
             label: format!("{} RIM signing chain", kind.as_str()),
             chain,
@@ -241,10 +253,34 @@ fn gpu_chains(ctx: &Context, g: &GpuEvidence) -> Vec<DeviceChain> {
     out
 }
 
+/// Results for the GPUs imported in NVIDIA's interchange format (always),
+/// and for the attestation document's GPUs when the bundle holds OCSP
+/// responses (`collect --fetch-ocsp` asks about those too); a bundle with
+/// neither yields no result, so reports of Blyss documents collected
+/// without OCSP do not change.
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
     let member = format!("evidence/{}", nvidia::MEMBER);
-    let Some(bytes) = ctx.member(&member) else {
-        return Vec::new();
+    let imported = ctx.member(&member);
+    let prefix = format!("evidence/{}", ocsp::DIR);
+    let members = ctx.members_under(&prefix);
+    let doc_gpus: Vec<GpuEvidence> = match ctx.doc {
+        Ok(d) => d
+            .gpu
+            .as_ref()
+            .and_then(|v| crate::evidence::gpu::parse(v).ok())
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let doc_src = match ctx.doc {
+        Ok(d) => d.source.clone(),
+        Err(_) => String::new(),
+    };
+    // The document's GPUs come first in `gpu.*` numbering.
+    let first = doc_gpus.len();
+    let mut gpus = if members.is_empty() {
+        Vec::new()
+    } else {
+        doc_gpus
     };
     let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
     let rims: Vec<(String, String)> = ctx
@@ -258,30 +294,25 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             (p.to_string(), text)
         })
         .collect();
-    let gpus = match nvidia::parse(bytes, &rims, 0) {
-        Ok(g) => g,
-        Err(e) => {
-            return vec![CheckResult::fail(
-                OCSP,
-                TITLE,
-                format!("no GPU can be told apart in {member} ({e}): revocation cannot be judged"),
-            )
-            .spec(SPEC)
-            .evidence(member)]
+    if let Some(bytes) = imported {
+        match nvidia::parse(bytes, &rims, first) {
+            Ok(g) => gpus.extend(g),
+            Err(e) => {
+                return vec![CheckResult::fail(
+                    OCSP,
+                    TITLE,
+                    format!(
+                        "no GPU can be told apart in {member} ({e}): revocation cannot be judged"
+                    ),
+                )
+                .spec(SPEC)
+                .evidence(member)]
+            }
         }
-    };
-    // The document's GPUs (if any) come first in `gpu.*` numbering.
-    let first = match ctx.doc {
-        Ok(d) => d
-            .gpu
-            .as_ref()
-            .and_then(|v| crate::evidence::gpu::parse(v).ok())
-            .map(|g| g.len())
-            .unwrap_or(0),
-        Err(_) => 0,
-    };
-    let prefix = format!("evidence/{}", ocsp::DIR);
-    let members = ctx.members_under(&prefix);
+    }
+    if gpus.is_empty() {
+        return Vec::new();
+    }
     let mut unreadable = Vec::new();
     let mut responses = Vec::new();
     if members.len() > ocsp::MAX_MEMBERS {
@@ -298,7 +329,11 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             }
         }
     }
-    let chains: Vec<Vec<DeviceChain>> = gpus.iter().map(|g| gpu_chains(ctx, g)).collect();
+    let mut cache = RimChains::new();
+    let chains: Vec<Vec<DeviceChain>> = gpus
+        .iter()
+        .map(|g| gpu_chains(ctx, g, &mut cache))
+        .collect();
     let all: Vec<&DeviceChain> = chains.iter().flatten().collect();
     let mut unmatched = Vec::new();
     for r in &responses {
@@ -314,22 +349,25 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             }
         }
     }
-    let mut evidence = vec![member];
-    evidence.extend(rims.iter().map(|(p, _)| p.clone()));
-    evidence.extend(
-        unreadable
-            .iter()
-            .chain(&unmatched)
-            .filter_map(|u| u.split(": ").next())
-            .filter(|m| m.starts_with(&prefix))
-            .map(String::from),
-    );
-    gpus.iter()
+    let bad_members: Vec<String> = unreadable
+        .iter()
+        .chain(&unmatched)
+        .filter_map(|u| u.split(": ").next())
+        .filter(|m| m.starts_with(&prefix))
+        .map(String::from)
+        .collect();
+    let mut out: Vec<CheckResult> = gpus
+        .iter()
         .zip(&chains)
         .map(|(g, c)| {
+            let mut evidence = vec![g.member.clone().unwrap_or_else(|| doc_src.clone())];
+            if g.member.is_some() {
+                evidence.extend(rims.iter().map(|(p, _)| p.clone()));
+            }
+            evidence.extend(bad_members.iter().cloned());
             judge_device(
                 OCSP,
-                &format!("gpu{}", first + g.position),
+                &g.subject(),
                 c,
                 &responses,
                 &unmatched,
@@ -338,7 +376,33 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
                 &evidence,
             )
         })
-        .collect()
+        .collect();
+    // One fact over every device: how many covered certificates ended how.
+    let labels: Vec<String> = out
+        .iter()
+        .flat_map(|r| {
+            r.details["certificates"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|c| c["outcome"].as_str().map(String::from))
+        .collect();
+    let count = |o: Outcome| labels.iter().filter(|l| *l == o.label()).count();
+    let fact = format!(
+        "{} certificates at {}: {} fresh and good, {} stale, {} without response, {} revoked or unknown, {} invalid",
+        labels.len(),
+        fmt_time(ctx.eval_time),
+        count(Outcome::Fresh),
+        count(Outcome::Stale(String::new())),
+        count(Outcome::Missing),
+        count(Outcome::Bad(String::new())),
+        count(Outcome::Invalid(String::new())),
+    );
+    if let Some(first) = out.first_mut() {
+        first.details.insert("fact:gpu.ocsp".into(), json!(fact));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -382,7 +446,11 @@ mod tests {
         ];
         DeviceChain {
             label: "device chain".into(),
-            chain: certs::verify_chain(&ders, &[w.root.der.clone()], LeafUse::DigitalSignature),
+            chain: certs::verify_chain(
+                &ders,
+                std::slice::from_ref(&w.root.der),
+                LeafUse::DigitalSignature,
+            ),
             leaf_covered: false,
         }
     }

@@ -166,6 +166,10 @@ fn rim_chain_answers_are_fresh_at_their_produced_at_device_answers_stale() {
     assert_eq!(outcomes_of(&r, "device"), vec!["good, STALE"; 3]);
     assert_eq!(outcomes_of(&r, "driver RIM"), vec!["good, fresh"; 3]);
     assert_eq!(outcomes_of(&r, "vbios RIM"), vec!["good, fresh"]);
+    assert_eq!(
+        r.facts["gpu.ocsp"],
+        "7 certificates at 2025-10-24T11:32:22Z: 4 fresh and good, 3 stale, 0 without response, 0 revoked or unknown, 0 invalid"
+    );
     let c = ocsp(&r);
     assert_eq!(c.status, Status::Warn);
     let first = &c.details["certificates"][3];
@@ -479,9 +483,17 @@ fn collect_ocsp_stores_each_response_as_received_and_a_stale_answer_does_not_fai
         .arg(root().join("fixtures/keys/fixture-collector.key.pub"))
         .arg("--json")
         .arg(&json)
+        .arg("--html")
+        .arg(dir.path().join("r.html"))
+        .arg("--markdown")
+        .arg(dir.path().join("r.md"))
         .assert()
         .code(0);
-    let rep: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for f in ["r.html", "r.md"] {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert!(text.contains("gpu.ocsp"), "{f} names the check");
+    }
+    let rep = crate::common::report::assert_valid_report_file(&json);
     let c = rep["checks"]
         .as_array()
         .unwrap()
@@ -525,4 +537,90 @@ fn collect_refuses_ocsp_without_gpu_evidence() {
         .unwrap();
     assert!(!st.status.success());
     assert!(String::from_utf8_lossy(&st.stderr).contains("--gpu-evidence"));
+}
+
+#[test]
+fn every_gpu_of_a_multi_gpu_file_gets_its_own_result_from_shared_answers() {
+    let mut v: Value = serde_json::from_slice(&read("nvidia-evidence.json")).unwrap();
+    let one = v["evidence_list"][0].clone();
+    v["evidence_list"] = Value::Array(vec![one; 3]);
+    let r = audit_with(
+        &serde_json::to_vec(&v).unwrap(),
+        &all_responses(),
+        &TrustSet::production(),
+        RIM_PRODUCED,
+    );
+    for g in ["gpu0", "gpu1", "gpu2"] {
+        let c = result(&r, "gpu.ocsp", g);
+        assert_eq!(c.status, Status::Warn, "{g}");
+        assert_eq!(
+            c.details["certificates"].as_array().unwrap().len(),
+            7,
+            "{g}"
+        );
+    }
+    assert!(r.facts["gpu.ocsp"]
+        .as_str()
+        .unwrap()
+        .starts_with("21 certificates at"));
+}
+
+/// The real January 2024 Blyss document (its GPU carries its RIMs inline)
+/// sealed with `ocsp` answers, audited at `at` under protocol v0.0.1.
+fn audit_blyss_doc(ocsp: &[(String, Vec<u8>)], at: &str) -> Report {
+    let at = t(at);
+    let protocol = Protocol::load("v0.0.1").unwrap();
+    let mut b = BundleBuilder::new("file", &protocol.id, at);
+    b.add(
+        "attestation.json",
+        crate::common::gpu::DOC_2024.to_vec(),
+        Source::file(at),
+    )
+    .unwrap();
+    for (n, r) in ocsp {
+        b.add(&format!("gpu/ocsp/{n}"), r.clone(), Source::file(at))
+            .unwrap();
+    }
+    let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
+    let zip = b.seal(at, &key).unwrap();
+    let bundle = Bundle::from_bytes(&zip, "blyss-ocsp.zip").unwrap();
+    let opts = AuditOptions {
+        scope: Scope::Attestation,
+        at: Some(at),
+        ..AuditOptions::default()
+    };
+    audit(&bundle, &protocol, &TrustSet::production(), &opts, at)
+}
+
+#[test]
+fn document_gpus_are_judged_when_the_bundle_holds_ocsp_answers_and_not_otherwise() {
+    // Without answers: no gpu.ocsp result (Blyss reports stay as they were).
+    let r = audit_blyss_doc(&[], DEVICE_PRODUCED);
+    assert!(!r.checks.iter().any(|c| c.id == "gpu.ocsp"));
+    // With the 2025 device's L2/L3 answers (GH100 Identity and Provisioner
+    // ICA 1 are shared by H100s): those two are fresh for the 2024 GPU too,
+    // its own BROM has no answer (a warning).
+    let rs: Vec<(String, Vec<u8>)> = DEVICE[..2]
+        .iter()
+        .map(|f| (f.to_string(), read(f)))
+        .collect();
+    let r = audit_blyss_doc(&rs, DEVICE_PRODUCED);
+    let c = ocsp(&r);
+    let device = rows(&r)
+        .into_iter()
+        .filter(|(ch, _, _)| ch == "device chain")
+        .map(|(_, n, o)| format!("{n}: {o}"))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        device,
+        vec![
+            "GH100 A01 GSP BROM: no response",
+            "NVIDIA GH100 Provisioner ICA 1: good, fresh",
+            "NVIDIA GH100 Identity: good, fresh",
+        ],
+        "{:?}",
+        c.actual
+    );
+    assert_eq!(c.status, Status::Warn, "{}", c.summary);
+    assert_eq!(c.evidence[0], "evidence/attestation.json");
 }

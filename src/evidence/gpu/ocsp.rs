@@ -22,6 +22,7 @@
 //!     (names equal, signature by its key), carries the `id-kp-OCSPSigning`
 //!     EKU, allows digitalSignature when it has keyUsage, has no unknown
 //!     critical extension, and is valid at the response's `producedAt`.
+//!
 //!   NVIDIA's responses all use the second form (a delegated "NVIDIA OCSP
 //!   Responder …" certificate per issuing CA, by key id). Because the CA is
 //!   itself part of a chain verified to the trust set, an authorised
@@ -34,6 +35,11 @@
 //!   `unknown` are failures;
 //! * fresh when `thisUpdate ≤ t ≤ nextUpdate` for the evaluation time `t`;
 //!   otherwise (or without `nextUpdate`) stale: a warning, never a pass.
+//!
+//! NVIDIA's responses carry no OCSP nonce (and a captured response could
+//! not prove one to an offline auditor anyway): freshness rests on the
+//! time window alone, judged at the evaluation time, which is why a stale
+//! answer is reported and never passes.
 //!
 //! # Why `x509-ocsp`
 //! RustCrypto's `x509-ocsp` 0.2 is on the same `der` 0.7 / `x509-cert` 0.2

@@ -439,3 +439,74 @@ fn truncated_and_garbage_input_is_refused_without_panicking() {
     // A non-successful status is refused.
     assert!(Response::parse("t", &[0x30, 0x03, 0x0a, 0x01, 0x01]).is_err());
 }
+
+#[test]
+fn cert_id_under_sha1_and_sha256_names_the_same_certificate() {
+    // CertIDs are matched under whatever hash the response uses.
+    use sha2::Digest;
+    let chains = chains();
+    let (brom, ica) = (&chains[0][1], &chains[0][2]);
+    let tbs = &ica.cert.tbs_certificate;
+    let name = tbs.subject.to_der().unwrap();
+    let key = tbs.subject_public_key_info.subject_public_key.raw_bytes();
+    let real = Response::parse("l4", real()[2].1).unwrap().singles[0].clone();
+    for (alg, oid, n, k) in [
+        (
+            HashAlg::Sha1,
+            "1.3.14.3.2.26",
+            sha1::Sha1::digest(&name).to_vec(),
+            sha1::Sha1::digest(key).to_vec(),
+        ),
+        (
+            HashAlg::Sha256,
+            "2.16.840.1.101.3.4.2.1",
+            sha2::Sha256::digest(&name).to_vec(),
+            sha2::Sha256::digest(key).to_vec(),
+        ),
+    ] {
+        let mut s = real.clone();
+        s.hash = HashAlg::from_oid(oid);
+        assert_eq!(s.hash, Some(alg));
+        s.issuer_name_hash = n;
+        s.issuer_key_hash = k;
+        assert!(s.names(brom, ica), "{oid}");
+        // Hashes of one algorithm do not match under another.
+        s.hash = Some(HashAlg::Sha384);
+        assert!(!s.names(brom, ica), "{oid} as sha384");
+    }
+    // An algorithm we do not compute names nothing.
+    let mut s = real.clone();
+    s.hash = HashAlg::from_oid("1.2.3.4");
+    assert!(!s.names(brom, ica));
+}
+
+#[test]
+fn responder_id_that_names_no_embedded_certificate_is_refused() {
+    // The L4 response with its embedded responder swapped for the L3
+    // response's (a valid NVIDIA responder, but not the one named).
+    let chains = chains();
+    let mut r = Response::parse("l4", real()[2].1).unwrap();
+    let other = Response::parse("l3", real()[1].1).unwrap();
+    r.certs = other.certs.clone();
+    let (cert, issuer) = target(&r, &chains);
+    let j = judge(cert, issuer, &[r.clone()], r.produced_at);
+    assert!(
+        matches!(&j.outcome, Outcome::Invalid(e) if e.contains("no certificate in the response is the responder")),
+        "{:?}",
+        j.outcome
+    );
+}
+
+#[test]
+fn delegated_responder_is_judged_at_produced_at_not_later() {
+    // NVIDIA's device-chain responders expired in 2025-09/12; the answers
+    // still verify (at their producedAt) and are merely stale today.
+    let chains = chains();
+    let r = Response::parse("l2", real()[0].1).unwrap();
+    let responder = &r.certs[0];
+    assert!(responder.not_after < t("2026-01-01T00:00:00Z"));
+    let (cert, issuer) = target(&r, &chains);
+    assert!(r.verify_signer(issuer).is_ok());
+    let j = judge(cert, issuer, &[r], t("2026-12-05T00:00:00Z"));
+    assert!(matches!(j.outcome, Outcome::Stale(_)));
+}
