@@ -27,6 +27,7 @@ pub mod gpu;
 pub mod images;
 pub mod measurement;
 pub mod ocsp;
+pub mod ppcie;
 pub mod snp;
 pub mod tinfoil;
 pub mod tls;
@@ -252,9 +253,9 @@ pub struct Family {
 }
 
 /// Families that produce results only when their evidence is in the
-/// bundle (NVSwitch evidence, Tinfoil evidence or protocol); reports leave
-/// them out when they produced none.
-pub const OPTIONAL_FAMILIES: &[&str] = &["switch", "tinfoil"];
+/// bundle (NVSwitch evidence, GPUs and switches imported together, Tinfoil
+/// evidence or protocol); reports leave them out when they produced none.
+pub const OPTIONAL_FAMILIES: &[&str] = &["switch", "ppcie", "tinfoil"];
 
 /// All families, in report order. Each lives in its own file.
 pub fn families() -> Vec<Family> {
@@ -331,6 +332,12 @@ pub fn families() -> Vec<Family> {
             run: gpu::run_switches,
             weight: 2,
         },
+        Family {
+            id: "ppcie",
+            title: "NVIDIA protected-PCIe topology",
+            run: ppcie::run,
+            weight: 2,
+        },
     ]
 }
 
@@ -338,7 +345,7 @@ pub fn families() -> Vec<Family> {
 /// machine has cores (at most 4), heaviest first; returns the results per
 /// family in the order of `fams`, so the outcome does not depend on
 /// scheduling. A panic in a family is propagated as if it ran on this thread.
-fn run_families(fams: &[Family], ctx: &Context) -> Vec<Vec<CheckResult>> {
+fn run_families(fams: &[&Family], ctx: &Context) -> Vec<Vec<CheckResult>> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let mut order: Vec<usize> = (0..fams.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(fams[i].weight));
@@ -413,14 +420,40 @@ pub fn add_time_remedy(results: &mut [CheckResult], eval_time: OffsetDateTime, s
 /// Runs every family and applies the protocol's required set.
 pub fn run_all(ctx: &Context) -> Vec<CheckResult> {
     let mut results = Vec::new();
-    let fams = families();
-    for (fam, mut r) in fams.iter().zip(run_families(&fams, ctx)) {
+    // Families the protocol does not judge are not run at all: one
+    // not-applicable result, in the family's place, says so with the
+    // protocol's reason.
+    let all = families();
+    let fams: Vec<&Family> = all
+        .iter()
+        .filter(|f| !ctx.protocol.not_judged.contains_key(f.id))
+        .collect();
+    let mut ran = fams.iter().map(|f| f.id).zip(run_families(&fams, ctx));
+    let mut next = ran.next();
+    for f in &all {
+        if let Some(reason) = ctx.protocol.not_judged.get(f.id) {
+            if !results.iter().any(|r: &CheckResult| r.family == f.id) {
+                results.push(
+                    CheckResult::new(
+                        &format!("{}.not-judged", f.id),
+                        "Family not judged by this protocol",
+                        Status::NotApplicable,
+                        format!("protocol {}: {reason}", ctx.protocol.id),
+                    )
+                    .spec("blyss-evidence: protocol `not_judged`"),
+                );
+            }
+            continue;
+        }
+        let (id, mut r) = next.take().expect("one run per judged family");
+        debug_assert_eq!(id, f.id);
         for res in &mut r {
-            debug_assert_eq!(res.family, fam.id, "check {} in wrong family", res.id);
+            debug_assert_eq!(res.family, f.id, "check {} in wrong family", res.id);
             res.required = ctx.protocol.is_required(&res.id);
             demote_unrequired_failure(res, &ctx.protocol.id);
         }
         results.extend(r);
+        next = ran.next();
     }
     // Fail closed: a required check that produced no result is a failure,
     // and so is a required family (`fam.*`) that produced no result at all.
@@ -547,7 +580,8 @@ mod tests {
     #[test]
     fn parallel_families_give_the_sequential_results_in_report_order() {
         let protocol = Protocol::load("v0.0.1").unwrap();
-        let fams = families();
+        let all = families();
+        let fams: Vec<&Family> = all.iter().collect();
         let (sequential, parallel) = with_real_bundle(&protocol, |ctx| {
             let seq: Vec<Vec<CheckResult>> = fams.iter().map(|f| (f.run)(ctx)).collect();
             (seq, run_families(&fams, ctx))

@@ -31,7 +31,7 @@ pub struct AuditArgs {
     /// Collector key to trust: a PEM public key file, or its sha256 fingerprint (hex).
     #[arg(long)]
     pub signer: Option<String>,
-    /// Protocol id (v0.0.1, v0.0.1-test, v0.0.2, snp-only, tinfoil) or a protocol JSON file.
+    /// Protocol id (v0.0.1, v0.0.1-test, v0.0.2, snp-only, gpu-only, tinfoil) or a protocol JSON file.
     #[arg(long, default_value = blyss_evidence::protocol::DEFAULT_ID)]
     pub protocol: String,
     /// Write the JSON report here.
@@ -179,6 +179,30 @@ fn not_a_bundle_hint(p: &std::path::Path) -> Option<String> {
     ))
 }
 
+/// A way forward when a bundle holds NVIDIA device evidence only (an
+/// import of NVIDIA's interchange files) and the protocol expects a CPU
+/// report: the protocol is never taken from the bundle, so the audit ran
+/// as asked (and failed on the missing report); this names the built-in
+/// protocol made for such bundles.
+fn gpu_only_hint(bundle: &Bundle, protocol: &Protocol) -> Option<String> {
+    use blyss_evidence::evidence::gpu::nvidia;
+    let cpu = ["evidence/attestation.json", "evidence/snp/report.bin"]
+        .iter()
+        .any(|m| bundle.member(m).is_some());
+    let nv = bundle
+        .member(&format!("evidence/{}", nvidia::MEMBER))
+        .is_some()
+        || bundle
+            .member("evidence/gpu/nvidia-switch-evidence.json")
+            .is_some();
+    (nv && !cpu && protocol.id != "gpu-only").then(|| {
+        format!(
+            "this bundle holds NVIDIA device evidence and no CPU report; protocol {} judges a CPU report too. Audit NVIDIA devices alone with `--protocol gpu-only`",
+            protocol.id
+        )
+    })
+}
+
 /// Writes one report file atomically: a redacted report with the
 /// permissions of an ordinary file (0644 under umask 022: it is meant to be
 /// shared), an unredacted one (`--no-redact`) private to the owner (0600).
@@ -220,6 +244,9 @@ pub fn audit_and_report(
         "{}",
         blyss_evidence::report::terminal::render(&report, a.verbose)
     );
+    if let Some(h) = gpu_only_hint(bundle, protocol) {
+        eprintln!("hint: {h}");
+    }
     Ok(match report.verdict.status {
         Verdict::Pass => Outcome::Pass,
         Verdict::Fail => Outcome::Fail,

@@ -17,6 +17,8 @@
 pub mod sections;
 pub mod upstream;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -36,6 +38,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("v0.0.2", include_str!("../../protocol/blyss-v0.0.2.json")),
     ("snp-only", include_str!("../../protocol/snp-only.json")),
     ("tinfoil", include_str!("../../protocol/tinfoil.json")),
+    ("gpu-only", include_str!("../../protocol/gpu-only.json")),
 ];
 
 /// Largest protocol file `Protocol::load` reads (the built-in ones are
@@ -73,6 +76,12 @@ struct ProtocolFile {
     /// Family sections, typed (see [`sections`]).
     #[serde(default)]
     sections: Sections,
+    /// Check families this protocol does not judge at all, each with the
+    /// reason the report shows (e.g. `gpu-only` judges NVIDIA devices only,
+    /// so `amd` and `snp` are not run). A family not run cannot fail or
+    /// pass: it yields one not-applicable `<family>.not-judged` result.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    not_judged: BTreeMap<String, String>,
     /// The upstream protocol file, verbatim, for traceability (and so the
     /// redactor learns the secret values its launch configuration holds).
     #[serde(default)]
@@ -92,6 +101,8 @@ pub struct Protocol {
     required: Vec<String>,
     /// The typed sections every check family reads.
     pub sections: Sections,
+    /// Families not judged, with the reason (see `ProtocolFile`).
+    pub not_judged: BTreeMap<String, String>,
     /// The upstream protocol file, verbatim (redaction and traceability
     /// only: no check reads it).
     pub upstream: Option<Value>,
@@ -175,6 +186,28 @@ impl Protocol {
                 )));
             }
         }
+        for (fam, reason) in &f.not_judged {
+            if fam.is_empty() || !fam.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(inv(format!(
+                    "not_judged: {fam:?} is not a check family name"
+                )));
+            }
+            if fam == "bundle" {
+                // Who sealed the evidence, and that it is intact, is never optional.
+                return Err(inv(format!("not_judged: family {fam} is always judged")));
+            }
+            if reason.trim().is_empty() {
+                return Err(inv(format!("not_judged.{fam}: give the reason")));
+            }
+            if f.required_checks
+                .iter()
+                .any(|r| r.split('.').next() == Some(fam.as_str()))
+            {
+                return Err(inv(format!(
+                    "not_judged.{fam}: the family is also in required_checks"
+                )));
+            }
+        }
         Ok(Protocol {
             id: f.id,
             title: f.title,
@@ -183,6 +216,7 @@ impl Protocol {
             digest: crate::util::sha256_hex(bytes),
             required: f.required_checks,
             sections: f.sections,
+            not_judged: f.not_judged,
             upstream: f.upstream,
             translated: None,
         })

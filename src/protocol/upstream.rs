@@ -348,6 +348,7 @@ pub(super) fn translate(
         digest: crate::util::sha256_hex(bytes),
         required: base.required.clone(),
         sections,
+        not_judged: base.not_judged.clone(),
         upstream: Some(value),
         translated: Some(Translation {
             base: base_id,

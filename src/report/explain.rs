@@ -136,6 +136,19 @@ const TINFOIL: Explanation = Explanation {
     ],
 };
 
+const PPCIE: Explanation = Explanation {
+    question: "Were these GPUs and NVSwitches attested together, as one protected-PCIe box?",
+    proves: &[
+        "Every GPU's and every switch's report is signed by a device key that chains to NVIDIA's device identity root in the trust set, and all of them answered the same nonce.",
+        "The switches are distinct, and each GPU's signed list of NVLink partners names exactly the switches in the evidence: none missing, none unknown.",
+    ],
+    does_not_prove: &[
+        "That the box is the one attached to the attested VM: device evidence is not cryptographically bound to the SNP report.",
+        "That the nonce was fresh or chosen by the verifier: only that every device answered the same one.",
+        "Anything about the devices' firmware: their measurements are the gpu and switch checks' business.",
+    ],
+};
+
 const OTHER: Explanation = Explanation {
     question: "Checks outside the known families.",
     proves: &["Whatever each check's rule and spec reference below state."],
@@ -155,6 +168,7 @@ pub fn family(id: &str) -> &'static Explanation {
         "gpu" => &GPU,
         "switch" => &SWITCH,
         "tinfoil" => &TINFOIL,
+        "ppcie" => &PPCIE,
         _ => &OTHER,
     }
 }

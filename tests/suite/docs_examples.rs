@@ -75,6 +75,11 @@ const EXPECTED: &[(&str, &[i32], &str)] = &[
         "collects and audits (exit 2 would mean it could not): the test world serves no registry (--no-images), so images.manifest fails the verdict (and --protocol v0.0.1-test also fails protocol.cmdline: the world serves the production document)",
     ),
     (
+        "blyss-evidence audit hgx.zip --protocol gpu-only",
+        &[1],
+        "the real HGX box: driver 570.124.06 and VBIOS 96.00.CF.00.02 have no public RIMs, so gpu.measurements fails (every signature, chain and the topology pass)",
+    ),
+    (
         "blyss-evidence audit blyss.zip",
         &[1],
         "blyss.zip comes from the test world, whose AMD and TLS roots the embedded production set does not trust: the audit runs and fails",

@@ -35,6 +35,8 @@ mod gpu_checks;
 mod gpu_cli;
 mod gpu_field;
 mod gpu_ocsp;
+mod gpu_only;
+mod hgx_field;
 mod hostile_parsers;
 mod images_blyss_fixtures;
 mod images_cli;
