@@ -24,7 +24,7 @@ pub enum Outcome {
 }
 
 #[derive(Parser)]
-#[command(name = "blyss-evidence", version, term_width = 0, about = "Collect, seal and audit offline the evidence behind confidential AI services (AMD SEV-SNP + NVIDIA H100).", long_about = None)]
+#[command(name = "blyss-evidence", version, term_width = 0, about = "Collect, seal and audit offline the evidence behind confidential AI services (AMD SEV-SNP, NVIDIA GPUs and NVSwitches, Tinfoil releases).", long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
