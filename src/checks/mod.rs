@@ -331,6 +331,12 @@ pub fn families() -> Vec<Family> {
             run: gpu::run_switches,
             weight: 2,
         },
+        Family {
+            id: "switch",
+            title: "NVIDIA NVSwitch",
+            run: ocsp::run_switches,
+            weight: 1,
+        },
     ]
 }
 
