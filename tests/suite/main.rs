@@ -57,6 +57,7 @@ mod snp_import;
 mod snp_real;
 mod snp_synthetic;
 mod switch_field;
+mod switch_ocsp;
 mod tamper_campaign;
 mod terminal_safety;
 mod tinfoil;
