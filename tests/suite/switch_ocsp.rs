@@ -19,9 +19,8 @@ use x509_ocsp::CertStatus;
 
 use crate::common::gpu::{pem, result, root, t, test_trust};
 
-#[path = "../../src/evidence/gpu/ocsp/testca.rs"]
-#[allow(dead_code)]
-mod testca;
+/// The TEST-ONLY PKI and OCSP minter (loaded once, by `gpu_ocsp`).
+use crate::gpu_ocsp::testca;
 
 const CASE: &str = "fixtures/field/nv-nvswitch-ls10-96.10.55-with-rim";
 const FILE: &str = "nvidia-switch-evidence.json";
