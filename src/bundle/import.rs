@@ -120,9 +120,9 @@ pub fn import_into(
             "--rim goes with --gpu-evidence or --switch-evidence".into(),
         ));
     }
-    if req.gpu_evidence.is_none() && !req.ocsp.is_empty() {
+    if req.gpu_evidence.is_none() && req.switch_evidence.is_none() && !req.ocsp.is_empty() {
         return Err(BundleError::Evidence(
-            "--ocsp goes with --gpu-evidence".into(),
+            "--ocsp goes with --gpu-evidence or --switch-evidence".into(),
         ));
     }
     if req.gpu_evidence.is_some() || req.switch_evidence.is_some() {

@@ -333,6 +333,12 @@ pub fn families() -> Vec<Family> {
             weight: 2,
         },
         Family {
+            id: "switch",
+            title: "NVIDIA NVSwitch",
+            run: ocsp::run_switches,
+            weight: 1,
+        },
+        Family {
             id: "ppcie",
             title: "NVIDIA protected-PCIe topology",
             run: ppcie::run,

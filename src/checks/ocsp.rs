@@ -21,8 +21,12 @@
 //! attestation document's GPUs when the bundle holds responses; a Blyss
 //! bundle without responses gets no result and keeps its reports
 //! unchanged.
-//! [`judge_device`] takes any device's chains, so NVSwitch chains can be
-//! judged by the same function under their own id and subject.
+//! `switch.ocsp` ([`run_switches`]) judges every NVSwitch imported with
+//! `collect --switch-evidence` by the same [`judge_device`], under its own
+//! id and subjects `switch0`, `switch1`, …: its device chain without the
+//! per-boot FMC leaf and root, and its switch-BIOS RIM's signing chain
+//! without the root. No real switch OCSP response is public yet; the
+//! tests mint answers with a TEST-ONLY PKI.
 
 use serde_json::{json, Value};
 
@@ -30,11 +34,23 @@ use super::{CheckResult, Context, Status};
 use crate::evidence::gpu::certs::{self, Chain, LeafUse};
 use crate::evidence::gpu::ocsp::{self, Outcome, Response};
 use crate::evidence::gpu::rim::{Rim, RimKind};
-use crate::evidence::gpu::{nvidia, GpuEvidence};
+use crate::evidence::gpu::{nvidia, DeviceKind, GpuEvidence};
 use crate::util::fmt_time;
 
 pub const OCSP: &str = "gpu.ocsp";
+/// The same judgement for NVSwitches (`switch` family).
+pub const SWITCH_OCSP: &str = "switch.ocsp";
 const TITLE: &str = "GPU certificate revocation (OCSP, judged offline)";
+const SWITCH_TITLE: &str = "NVSwitch certificate revocation (OCSP, judged offline)";
+
+/// The title of `gpu.ocsp` or `switch.ocsp`.
+fn title_of(id: &str) -> &'static str {
+    if id.starts_with("switch.") {
+        SWITCH_TITLE
+    } else {
+        TITLE
+    }
+}
 const SPEC: &str = "RFC 6960 §3.2 and §4.2.2.2 (authorised responders, thisUpdate/nextUpdate); NVIDIA nvtrust local_gpu_verifier (OCSP for device and RIM chains)";
 
 /// One chain of a device, verified (or why not) to the trust set.
@@ -187,7 +203,7 @@ pub fn judge_device(
         ),
     };
     lines.extend(problems.iter().cloned());
-    let mut r = CheckResult::new(id, TITLE, status, summary)
+    let mut r = CheckResult::new(id, title_of(id), status, summary)
         .subject(subject)
         .spec(SPEC)
         .expected(format!(
@@ -208,12 +224,14 @@ pub fn judge_device(
 /// RIM signing chains verified in this run, by RIM text: the GPUs of a box
 /// share their RIMs, and parsing a RIM (XML, C14N) costs more than
 /// everything else here, so each is verified once per check run. Which RIM
-/// a GPU uses is `nvidia::parse`'s choice (signed versions; RIM-service
-/// envelopes unwrapped there), the same as for `gpu.*`.
+/// a device uses is `nvidia::parse_as`'s choice (signed versions;
+/// RIM-service envelopes unwrapped there), the same as for `gpu.*` and
+/// `switch.*`.
 type RimChains = std::collections::HashMap<String, Result<Chain, String>>;
 
-/// The chains of one GPU: device chain and both RIM signing chains.
-fn gpu_chains(ctx: &Context, g: &GpuEvidence, cache: &mut RimChains) -> Vec<DeviceChain> {
+/// The chains of one device: its device chain and its RIM signing chains
+/// (a GPU's driver and VBIOS RIMs, an NVSwitch's switch-BIOS RIM).
+fn device_chains(ctx: &Context, g: &GpuEvidence, cache: &mut RimChains) -> Vec<DeviceChain> {
     let device = g.cert_chain.clone().and_then(|c| {
         certs::verify_chain(
             &c,
@@ -226,10 +244,14 @@ fn gpu_chains(ctx: &Context, g: &GpuEvidence, cache: &mut RimChains) -> Vec<Devi
         chain: device,
         leaf_covered: false,
     }];
-    for (kind, text) in [
-        (RimKind::Driver, &g.driver_rim),
-        (RimKind::Vbios, &g.vbios_rim),
-    ] {
+    let rims = match g.kind {
+        DeviceKind::Gpu => vec![
+            (RimKind::Driver, &g.driver_rim),
+            (RimKind::Vbios, &g.vbios_rim),
+        ],
+        DeviceKind::Switch => vec![(RimKind::SwitchBios, &g.vbios_rim)],
+    };
+    for (kind, text) in rims {
         let chain = text.clone().and_then(|t| {
             cache
                 .entry(t)
@@ -245,7 +267,7 @@ fn gpu_chains(ctx: &Context, g: &GpuEvidence, cache: &mut RimChains) -> Vec<Devi
                 .clone()
         });
         out.push(DeviceChain {
-            label: format!("{} RIM signing chain", kind.as_str()),
+            label: format!("{} RIM signing chain", kind.label()),
             chain,
             leaf_covered: true,
         });
@@ -253,34 +275,45 @@ fn gpu_chains(ctx: &Context, g: &GpuEvidence, cache: &mut RimChains) -> Vec<Devi
     out
 }
 
-/// Results for the GPUs imported in NVIDIA's interchange format (always),
-/// and for the attestation document's GPUs when the bundle holds OCSP
-/// responses (`collect --fetch-ocsp` asks about those too); a bundle with
-/// neither yields no result, so reports of Blyss documents collected
-/// without OCSP do not change.
+/// `gpu.ocsp`: results for the GPUs imported in NVIDIA's interchange
+/// format (always), and for the attestation document's GPUs when the
+/// bundle holds OCSP responses (`collect --fetch-ocsp` asks about those
+/// too); a bundle with neither yields no result, so reports of Blyss
+/// documents collected without OCSP do not change.
 pub fn run(ctx: &Context) -> Vec<CheckResult> {
-    let member = format!("evidence/{}", nvidia::MEMBER);
-    let imported = ctx.member(&member);
+    run_kind(ctx, DeviceKind::Gpu)
+}
+
+/// `switch.ocsp`: one result per NVSwitch imported with
+/// `collect --switch-evidence` (no result without switch evidence, like
+/// every `switch.*` check), judged by the rules of `gpu.ocsp`: the device
+/// chain without its per-boot FMC leaf and root, and the switch-BIOS RIM's
+/// signing chain without its root.
+pub fn run_switches(ctx: &Context) -> Vec<CheckResult> {
+    run_kind(ctx, DeviceKind::Switch)
+}
+
+fn id_of(kind: DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::Gpu => OCSP,
+        DeviceKind::Switch => SWITCH_OCSP,
+    }
+}
+
+/// Both families read the same responses, and a response must name a
+/// covered certificate of SOME device of the bundle (GPU or switch): so
+/// each run looks at the other kind's chains too when there are responses
+/// (an answer about a switch is not "about something else" for a GPU).
+fn run_kind(ctx: &Context, kind: DeviceKind) -> Vec<CheckResult> {
+    let id = id_of(kind);
+    let title = title_of(id);
+    let gpu_member = format!("evidence/{}", nvidia::MEMBER);
+    let switch_member = format!("evidence/{}", nvidia::SWITCH_MEMBER);
     let prefix = format!("evidence/{}", ocsp::DIR);
     let members = ctx.members_under(&prefix);
-    let doc_gpus: Vec<GpuEvidence> = match ctx.doc {
-        Ok(d) => d
-            .gpu
-            .as_ref()
-            .and_then(|v| crate::evidence::gpu::parse(v).ok())
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
     let doc_src = match ctx.doc {
         Ok(d) => d.source.clone(),
         Err(_) => String::new(),
-    };
-    // The document's GPUs come first in `gpu.*` numbering.
-    let first = doc_gpus.len();
-    let mut gpus = if members.is_empty() {
-        Vec::new()
-    } else {
-        doc_gpus
     };
     let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
     let rims: Vec<(String, String)> = ctx
@@ -294,23 +327,55 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             (p.to_string(), text)
         })
         .collect();
-    if let Some(bytes) = imported {
-        match nvidia::parse(bytes, &rims, first) {
-            Ok(g) => gpus.extend(g),
-            Err(e) => {
+    // GPUs: the document's come first in `gpu.*` numbering.
+    let doc_gpus: Vec<GpuEvidence> = match ctx.doc {
+        Ok(d) => d
+            .gpu
+            .as_ref()
+            .and_then(|v| crate::evidence::gpu::parse(v).ok())
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let first = doc_gpus.len();
+    let mut gpus = if members.is_empty() {
+        Vec::new()
+    } else {
+        doc_gpus
+    };
+    let mut switches = Vec::new();
+    for (k, member, list) in [
+        (DeviceKind::Gpu, &gpu_member, &mut gpus),
+        (DeviceKind::Switch, &switch_member, &mut switches),
+    ] {
+        let Some(bytes) = ctx.member(member) else {
+            continue;
+        };
+        let start = if k == DeviceKind::Gpu { first } else { 0 };
+        match nvidia::parse_as(k, bytes, &rims, start) {
+            Ok(g) => list.extend(g),
+            // This family's own evidence unreadable: one failure. The
+            // other family's: its own checks fail; here its chains are
+            // simply not known (its answers then count as unmatched).
+            Err(e) if k == kind => {
                 return vec![CheckResult::fail(
-                    OCSP,
-                    TITLE,
+                    id,
+                    title,
                     format!(
-                        "no GPU can be told apart in {member} ({e}): revocation cannot be judged"
+                        "no {} can be told apart in {member} ({e}): revocation cannot be judged",
+                        kind.noun()
                     ),
                 )
                 .spec(SPEC)
-                .evidence(member)]
+                .evidence(member.clone())]
             }
+            Err(_) => {}
         }
     }
-    if gpus.is_empty() {
+    let (mine, others) = match kind {
+        DeviceKind::Gpu => (gpus, switches),
+        DeviceKind::Switch => (switches, gpus),
+    };
+    if mine.is_empty() {
         return Vec::new();
     }
     let mut unreadable = Vec::new();
@@ -330,11 +395,21 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         }
     }
     let mut cache = RimChains::new();
-    let chains: Vec<Vec<DeviceChain>> = gpus
+    let chains: Vec<Vec<DeviceChain>> = mine
         .iter()
-        .map(|g| gpu_chains(ctx, g, &mut cache))
+        .map(|g| device_chains(ctx, g, &mut cache))
         .collect();
-    let all: Vec<&DeviceChain> = chains.iter().flatten().collect();
+    // The other kind's chains matter only to tell whether an answer is
+    // about some device of the bundle.
+    let other_chains: Vec<Vec<DeviceChain>> = if responses.is_empty() {
+        Vec::new()
+    } else {
+        others
+            .iter()
+            .map(|g| device_chains(ctx, g, &mut cache))
+            .collect()
+    };
+    let all: Vec<&DeviceChain> = chains.iter().chain(&other_chains).flatten().collect();
     let mut unmatched = Vec::new();
     for r in &responses {
         for (k, named) in names_any(r, &all).into_iter().enumerate() {
@@ -356,7 +431,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         .filter(|m| m.starts_with(&prefix))
         .map(String::from)
         .collect();
-    let mut out: Vec<CheckResult> = gpus
+    let mut out: Vec<CheckResult> = mine
         .iter()
         .zip(&chains)
         .map(|(g, c)| {
@@ -366,7 +441,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
             }
             evidence.extend(bad_members.iter().cloned());
             judge_device(
-                OCSP,
+                id,
                 &g.subject(),
                 c,
                 &responses,
@@ -400,7 +475,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         count(Outcome::Invalid(String::new())),
     );
     if let Some(first) = out.first_mut() {
-        first.details.insert("fact:gpu.ocsp".into(), json!(fact));
+        first.details.insert(format!("fact:{id}"), json!(fact));
     }
     out
 }

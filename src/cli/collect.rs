@@ -310,9 +310,9 @@ pub struct CollectArgs {
     #[arg(long, value_name = "FILE")]
     pub rim: Vec<PathBuf>,
     /// Offline import: an OCSP response (DER, or base64 of DER) for a certificate of the
-    /// --gpu-evidence device chain or of a RIM signing chain (repeatable), e.g.
-    /// `--ocsp l2_ocsp_response.dat`; matched to certificates by CertID, not by name.
-    #[arg(long, value_name = "FILE", requires = "gpu_evidence")]
+    /// --gpu-evidence/--switch-evidence device chains or of a RIM signing chain (repeatable),
+    /// e.g. `--ocsp l2_ocsp_response.dat`; matched to certificates by CertID, not by name.
+    #[arg(long, value_name = "FILE")]
     pub ocsp: Vec<PathBuf>,
     /// Offline import: a Tinfoil enclave's attestation bundle (SNP report, VCEK, enclave
     /// certificate, Sigstore release bundle), stored as received, e.g.
@@ -375,6 +375,9 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
     if !a.rim.is_empty() && a.gpu_evidence.is_none() && a.switch_evidence.is_none() {
         bail!("--rim goes with --gpu-evidence or --switch-evidence");
     }
+    if !a.ocsp.is_empty() && a.gpu_evidence.is_none() && a.switch_evidence.is_none() {
+        bail!("--ocsp goes with --gpu-evidence or --switch-evidence");
+    }
     let offline = a.attestation.is_some()
         || a.from_dir.is_some()
         || a.report.is_some()
@@ -434,7 +437,7 @@ pub fn run(a: CollectArgs) -> anyhow::Result<Outcome> {
     online(a)
 }
 
-/// An import with `--fetch-rims`/`--fetch-ocsp`: the GPUs are read from
+/// An import with `--fetch-rims`/`--fetch-ocsp`: the GPUs and NVSwitches are read from
 /// the imported files (as the audit will read them) and NVIDIA's services
 /// are asked under the network options; failures become signed warnings.
 #[cfg(feature = "collect")]
@@ -477,6 +480,14 @@ fn fetch_for_import(a: &CollectArgs, b: BundleBuilder) -> anyhow::Result<BundleB
         let g = gpu::nvidia::parse(&bytes, &rims, gpus.len())
             .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
         gpus.extend(g);
+    }
+    // NVSwitches get the same treatment: switch-BIOS RIM by its signed
+    // version, OCSP for their device and RIM chains.
+    if let Some(p) = &a.switch_evidence {
+        let bytes = read(p, gpu::nvidia::MAX_FILE)?;
+        let s = gpu::nvidia::parse_as(gpu::DeviceKind::Switch, &bytes, &rims, 0)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        gpus.extend(s);
     }
     let trust = super::load_trust(a.net.trust.as_ref())?;
     let opts = a.net.options("https://file", &a.protocol)?;

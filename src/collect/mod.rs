@@ -647,7 +647,8 @@ fn record_unsafe(opts: &CollectOptions, ev: &Evidence) {
 
 /// An offline import (`collect --gpu-evidence FILE …`) that also fetches
 /// from NVIDIA's services (`--fetch-rims`, `--fetch-ocsp`): `builder` holds
-/// the imported members; `gpus` are the GPUs read from them and
+/// the imported members; `gpus` are the devices read from them (GPUs and
+/// NVSwitches alike: each carries its kind, which picks its RIM ids) and
 /// `supplied_rims` the `--rim` (name, text) pairs. Fetched members and
 /// every failure are added as for an online collection (`--strict`,
 /// `--deadline`, the redirect rule and hop records apply).

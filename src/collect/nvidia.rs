@@ -5,7 +5,10 @@
 //!   reference manifests by the ids derived from the SIGNED SPDM report
 //!   (`evidence::gpu::rim_service`), each answer stored exactly as received
 //!   under `evidence/gpu/rims/<id>.json` (the audit unwraps the JSON
-//!   envelope). Only for GPUs from NVIDIA's interchange file: the Blyss
+//!   envelope); for NVSwitches (`--switch-evidence`) the switch-BIOS RIM
+//!   by the id derived from the signed switch-BIOS version and the LS10
+//!   device chain (`rim_service::switch_bios_rim_id`). Only for devices
+//!   from NVIDIA's interchange format: the Blyss
 //!   document carries its RIMs inline. A RIM the service does not have
 //!   (404) is recorded as a collection failure naming the id; the audit
 //!   then fails `gpu.measurements` saying no RIM was supplied.
@@ -13,7 +16,8 @@
 //!   `https://ocsp.ndis.nvidia.com/`): one RFC 6960 request per certificate
 //!   the responder covers, POSTed as `application/ocsp-request`, each
 //!   answer stored as received (DER) under `evidence/gpu/ocsp/<name>.der`.
-//!   Covered: every certificate of each device chain but the per-boot FMC
+//!   Covered, for GPUs and NVSwitches alike: every certificate of each
+//!   device chain but the per-boot FMC
 //!   leaf (index 0, which has no OCSP entry) and the root; every
 //!   certificate of each RIM's signing chain but the root. The CertID
 //!   uses SHA-384 with NULL parameters, as NVIDIA's verifiers send and its
@@ -39,7 +43,7 @@ use super::http::{HttpError, Request};
 use super::{CollectCtx, Evidence};
 use crate::evidence::gpu::rim::{Rim, RimKind};
 use crate::evidence::gpu::rim_service::{self, Arch};
-use crate::evidence::gpu::{nvidia, GpuEvidence};
+use crate::evidence::gpu::{nvidia, DeviceKind, GpuEvidence};
 
 /// NVIDIA's RIM service (ids are appended).
 pub const DEFAULT_RIM_SERVICE_URL: &str = "https://rim.attestation.nvidia.com/v1/rim/";
@@ -89,15 +93,24 @@ pub fn rim_url(base: &str, id: &str) -> String {
     format!("{}/{id}", base.trim_end_matches('/'))
 }
 
-/// The RIM ids of one GPU (driver, VBIOS) from its signed report and chain.
-pub fn rim_ids(g: &GpuEvidence) -> Result<(String, String), String> {
+/// The RIM ids of one device with the signed version each stands for: a
+/// GPU's driver and VBIOS RIMs, an NVSwitch's switch-BIOS RIM.
+pub fn rim_ids(g: &GpuEvidence) -> Result<Vec<(String, String)>, String> {
     let m = g.measurements.as_ref().map_err(|e| e.clone())?;
     let chain = g.cert_chain.as_ref().map_err(|e| e.clone())?;
-    let arch = Arch::from_chain(chain)?;
-    Ok((
-        rim_service::driver_rim_id(m, arch)?,
-        rim_service::vbios_rim_id(m)?,
-    ))
+    match g.kind {
+        DeviceKind::Gpu => {
+            let arch = Arch::from_chain(chain)?;
+            Ok(vec![
+                (rim_service::driver_rim_id(m, arch)?, m.driver_version()?),
+                (rim_service::vbios_rim_id(m)?, m.vbios_version()?),
+            ])
+        }
+        DeviceKind::Switch => Ok(vec![(
+            rim_service::switch_bios_rim_id(m, chain)?,
+            m.vbios_version()?,
+        )]),
+    }
 }
 
 /// Fetches what `opts` asks for. `supplied_rims` are the (name, text) RIMs
@@ -150,19 +163,14 @@ fn fetch_rims(
     let mut ids: BTreeSet<String> = BTreeSet::new();
     if !gpus.iter().any(|g| g.member.is_some()) {
         ev.warn(
-            "--fetch-rims: no GPU evidence from NVIDIA's interchange file (--gpu-evidence); no RIM fetched (a Blyss document carries its RIMs inline)",
+            "--fetch-rims: no GPU or NVSwitch evidence from NVIDIA's interchange format (--gpu-evidence, --switch-evidence); no RIM fetched (a Blyss document carries its RIMs inline)",
         );
     }
     for g in gpus.iter().filter(|g| g.member.is_some()) {
         match rim_ids(g) {
-            Ok((driver, vbios)) => {
-                let m = g.measurements.as_ref().ok();
-                let versions = [
-                    m.and_then(|m| m.driver_version().ok()),
-                    m.and_then(|m| m.vbios_version().ok()),
-                ];
-                for (id, v) in [driver, vbios].into_iter().zip(versions) {
-                    if v.is_some_and(|v| supplied_versions.contains(&v.to_ascii_uppercase())) {
+            Ok(list) => {
+                for (id, v) in list {
+                    if supplied_versions.contains(&v.to_ascii_uppercase()) {
                         ev.warn(format!(
                             "{}: RIM {id} not fetched: a RIM for that version was supplied with --rim",
                             g.subject()

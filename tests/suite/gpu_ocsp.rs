@@ -23,7 +23,7 @@ use crate::common::gpu::{pem, result, root, t, test_trust};
 
 #[path = "../../src/evidence/gpu/ocsp/testca.rs"]
 #[allow(dead_code)]
-mod testca;
+pub mod testca;
 
 const CASE: &str = "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp";
 const DRV: &str = "NV_GPU_DRIVER_GH100_550.90.07.xml";

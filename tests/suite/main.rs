@@ -59,6 +59,8 @@ mod snp_import;
 mod snp_real;
 mod snp_synthetic;
 mod switch_field;
+mod switch_ocsp;
+mod switch_online;
 mod tamper_campaign;
 mod terminal_safety;
 mod tinfoil;

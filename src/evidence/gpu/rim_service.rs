@@ -19,6 +19,16 @@
 //! Hopper, `NV_GPU_CC_DRIVER_GB100_<driver version>` on Blackwell; VBIOS
 //! `NV_GPU_VBIOS_<PROJECT>_<PROJECT_SKU>_<CHIP_SKU>_<VBIOS version without
 //! dots, upper case>`, each part from the report's signed opaque data.
+//! Switch BIOS (NVSwitch LS10): `NV_SWITCH_BIOS_5612_0002_890_<switch-BIOS
+//! version without dots, upper case>`. A switch's opaque data has no
+//! PROJECT / PROJECT_SKU / CHIP_SKU fields, so NVIDIA's verifiers (nvtrust's
+//! `nvswitch_admin`, go-nvtrust's `vbiosRIMFileID`) use the LS10 constants
+//! 5612, 0002 and 890; the version is the SIGNED opaque
+//! `OPAQUE_FIELD_ID_VBIOS_VERSION` (`96.10.55.00.01` →
+//! `NV_SWITCH_BIOS_5612_0002_890_9610550001`, the name of the real RIM in
+//! `fixtures/field/nv-nvswitch-ls10-96.10.55-with-rim/`). The LS10 model
+//! is taken from the signed device chain (`LS_10 …` subjects), not from
+//! the interchange file's unsigned `arch`.
 //!
 //! Hand-written: a JSON object with one base64 string is not worth a crate
 //! beyond `serde_json` and `base64`, which the audit already links.
@@ -109,6 +119,37 @@ pub fn vbios_rim_id(m: &Measurements) -> Result<String, String> {
     let v = m.vbios_version()?.replace('.', "").to_ascii_uppercase();
     Ok(format!(
         "NV_GPU_VBIOS_{project}_{project_sku}_{chip_sku}_{v}"
+    ))
+}
+
+/// LS10 constants of the switch-BIOS RIM id (see the module docs).
+const LS10_PROJECT: &str = "5612";
+const LS10_PROJECT_SKU: &str = "0002";
+const LS10_CHIP_SKU: &str = "890";
+
+/// The switch-BIOS RIM id of an NVSwitch from its signed report and its
+/// device chain (DER, leaf first), which must name the LS10 chip
+/// (`LS_10 A01 FSP BROM`, `NVIDIA LS_10 Provisioner ICA 1`): the id's
+/// constants are LS10's, so another switch model gets no id rather than a
+/// wrong one.
+pub fn switch_bios_rim_id(m: &Measurements, chain: &[Vec<u8>]) -> Result<String, String> {
+    use der::Decode;
+    let ls10 = chain.iter().any(|c| {
+        x509_cert::Certificate::from_der(c).is_ok_and(|cert| {
+            let s = cert.tbs_certificate.subject.to_string();
+            s.contains("LS_10") || s.contains("LS10")
+        })
+    });
+    if !ls10 {
+        return Err(
+            "no certificate of the device chain names an LS10 switch; the switch-BIOS RIM id is known only for LS10".into(),
+        );
+    }
+    let v = m.vbios_version()?;
+    safe_part(&v, "switch-BIOS version")?;
+    Ok(format!(
+        "NV_SWITCH_BIOS_{LS10_PROJECT}_{LS10_PROJECT_SKU}_{LS10_CHIP_SKU}_{}",
+        v.replace('.', "").to_ascii_uppercase()
     ))
 }
 
@@ -213,6 +254,26 @@ mod tests {
             vbios_rim_id(&m).unwrap(),
             "NV_GPU_VBIOS_1010_0200_882_96009F0001"
         );
+    }
+
+    #[test]
+    fn real_ls10_switch_report_names_the_switch_bios_rim_nvidia_publishes() {
+        const SWITCH: &[u8] = include_bytes!(
+            "../../../fixtures/field/nv-nvswitch-ls10-96.10.55-with-rim/nvidia-switch-evidence.json"
+        );
+        let s = super::super::nvidia::parse_as(super::super::DeviceKind::Switch, SWITCH, &[], 0)
+            .unwrap();
+        let m = s[0].measurements.as_ref().unwrap();
+        let chain = s[0].cert_chain.as_ref().unwrap();
+        // The real RIM file's name (NVIDIA's own test data uses the same id).
+        assert_eq!(
+            switch_bios_rim_id(m, chain).unwrap(),
+            "NV_SWITCH_BIOS_5612_0002_890_9610550001"
+        );
+        // A chain that names no LS10 (here the H100's) gets no id.
+        let h100_chain: Vec<Vec<u8>> = crate::trust::parse_certs(CHAIN.as_bytes()).unwrap();
+        let e = switch_bios_rim_id(m, &h100_chain).unwrap_err();
+        assert!(e.contains("LS10"), "{e}");
     }
 
     #[test]
