@@ -60,5 +60,6 @@ mod switch_field;
 mod tamper_campaign;
 mod terminal_safety;
 mod tinfoil;
+mod tinfoil_online;
 mod tls_chain_real;
 mod vlek;

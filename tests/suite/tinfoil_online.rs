@@ -1,0 +1,325 @@
+//! Issue 17, online half, end to end: `collect --protocol tinfoil` against
+//! the loopback world serving the real Tinfoil material, then the audit of
+//! that bundle under `--protocol tinfoil`; and `tinfoil.collection`, the
+//! audit re-deriving the assembled `tinfoil/attestation-bundle.json` from
+//! the answers stored beside it.
+#![cfg(feature = "collect")]
+
+use blyss_evidence::audit::{audit, AuditOptions, Report, Scope};
+use blyss_evidence::bundle::Bundle;
+use blyss_evidence::checks::Status;
+use blyss_evidence::protocol::Protocol;
+use blyss_evidence::trust::TrustSet;
+
+use crate::collect_field_online::{seal, tinfoil_bundle, tinfoil_options, tinfoil_world};
+use crate::common::snp::one;
+use crate::common::world;
+use base64::Engine;
+use blyss_evidence::bundle::{keys, BundleBuilder, Source};
+
+/// Inside the validity of the real material (its capture time).
+const AT: &str = "2026-01-22T23:00:00Z";
+
+/// The world's trust set (its TLS CA, AMD's real Genoa roots) plus the
+/// production Sigstore trusted root the real release is logged under.
+fn trust(w: &world::World) -> TrustSet {
+    let mut t = world::trust(w);
+    t.sigstore_trusted_root = TrustSet::production().sigstore_trusted_root;
+    t
+}
+
+fn collect_latest() -> (Bundle, TrustSet) {
+    let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
+    let (w, gh) = tinfoil_world(&format!("Release v0.0.38\n\nDigest: `{digest}`\n"));
+    let trust = trust(&w);
+    let c = blyss_evidence::collect::collect(&tinfoil_options(&w, &gh), &trust).unwrap();
+    (seal(c), trust)
+}
+
+fn audit_at(b: &Bundle, trust: &TrustSet, scope: Scope) -> Report {
+    let at = blyss_evidence::util::parse_time(AT).unwrap();
+    let opts = AuditOptions {
+        scope,
+        at: Some(at),
+        ..AuditOptions::default()
+    };
+    audit(b, &Protocol::load("tinfoil").unwrap(), trust, &opts, at)
+}
+
+fn status(r: &Report, id: &str) -> Status {
+    one(r, id, None).status
+}
+
+/// The bundle `b` re-sealed with `f` applied to the members (paths under
+/// `evidence/`, as the builder takes them): a collector that stored what it
+/// received but assembled something else, or left out a record.
+fn resealed(
+    b: &Bundle,
+    f: impl FnOnce(&mut std::collections::BTreeMap<String, Vec<u8>>),
+) -> Bundle {
+    let at = blyss_evidence::util::parse_time(AT).unwrap();
+    let mut m: std::collections::BTreeMap<String, Vec<u8>> = b
+        .members_under("evidence/")
+        .into_iter()
+        .map(|p| {
+            (
+                p["evidence/".len()..].to_string(),
+                b.member(p).unwrap().to_vec(),
+            )
+        })
+        .collect();
+    f(&mut m);
+    let mut nb = BundleBuilder::new("https://127.0.0.1", "tinfoil", at);
+    for (p, bytes) in m {
+        nb.add(&p, bytes, Source::file(at)).unwrap();
+    }
+    let zip = nb.seal(at, &keys::generate()).unwrap();
+    Bundle::from_bytes(&zip, "resealed.zip").unwrap()
+}
+
+const ASSEMBLED: &str = "tinfoil/attestation-bundle.json";
+
+fn edit_assembled(b: &Bundle, f: impl FnOnce(&mut serde_json::Value)) -> Bundle {
+    resealed(b, |m| {
+        let mut v: serde_json::Value = serde_json::from_slice(&m[ASSEMBLED]).unwrap();
+        f(&mut v);
+        m.insert(ASSEMBLED.into(), serde_json::to_vec_pretty(&v).unwrap());
+    })
+}
+
+/// Collect from the loopback world (the real report, VCEK, certificate,
+/// release and Sigstore bundle served by look-alikes), audit at the real
+/// material's capture time: the release chain passes end to end, and the
+/// TLS binding fails because the loopback server's key is not the key the
+/// real report binds (the world cannot hold Tinfoil's private key).
+/// `amd.crl` fails too: the world's KDS serves a CRL signed by the test CA
+/// (no AMD-signed Genoa CRL is committed), and the audit names its issuer.
+#[test]
+fn online_tinfoil_collect_then_audit_passes_snp_and_release_checks_and_fails_tls_binding_on_the_loopback_key(
+) {
+    let (b, trust) = collect_latest();
+    let r = audit_at(&b, &trust, Scope::Attestation);
+    for id in [
+        "amd.chain",
+        "amd.product",
+        "amd.root-pinned",
+        "amd.vcek-kds",
+        "snp.report-signature",
+        "snp.report-format",
+        "snp.tcb",
+        "snp.policy",
+        "snp.provisional-firmware",
+        "tinfoil.release",
+        "tinfoil.measurement",
+        "tinfoil.config",
+        "tinfoil.collection",
+    ] {
+        assert_eq!(
+            status(&r, id),
+            Status::Pass,
+            "{id}: {:#?}",
+            one(&r, id, None)
+        );
+    }
+    assert_eq!(status(&r, "tinfoil.images"), Status::Warn);
+    let crl = one(&r, "amd.crl", None);
+    assert_eq!(crl.status, Status::Fail);
+    assert!(crl.summary.contains("test CA"), "{}", crl.summary);
+
+    let tb = one(&r, "tls.binding", None);
+    assert_eq!(tb.status, Status::Fail, "{tb:#?}");
+    let real_bound = "71c31f35d2b06077bbae7c1ddf0cc4020408c8f39c68b04cf3d029d40bdd45e7";
+    assert!(
+        tb.summary.contains("is not the attested one") && tb.summary.contains(real_bound),
+        "{}",
+        tb.summary
+    );
+    assert_eq!(tb.details["handshake_captured"], true);
+    assert_eq!(tb.details["binding_form"], "tinfoil-spki");
+    // The bundled certificate (what the enclave publishes: Tinfoil's real
+    // one) is the attested key; the served one is not.
+    assert_eq!(tb.actual.as_deref(), Some(real_bound));
+    assert_eq!(r.verdict.status, blyss_evidence::checks::Verdict::Fail);
+    let failed: std::collections::BTreeSet<&str> = r
+        .verdict
+        .failed_required
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(failed, ["amd.crl", "tls.binding"].into_iter().collect());
+}
+
+/// Scope full adds the TLS chain and CT of the captured handshake: the
+/// chain validates to the world's CA and the world's CT logs prove the
+/// leaf's inclusion; the binding still fails for the same reason.
+#[test]
+fn online_tinfoil_collect_under_scope_full_adds_tls_chain_and_ct_and_still_fails_the_binding() {
+    let (b, trust) = collect_latest();
+    let r = audit_at(&b, &trust, Scope::Full);
+    assert_eq!(status(&r, "tls.binding"), Status::Fail);
+    assert_eq!(status(&r, "tls.chain"), Status::Pass);
+    assert_eq!(status(&r, "ct.log-list"), Status::Pass);
+    let incl: Vec<_> = r.checks.iter().filter(|c| c.id == "ct.inclusion").collect();
+    assert!(
+        !incl.is_empty() && incl.iter().all(|c| c.status == Status::Pass),
+        "{incl:#?}"
+    );
+    assert_eq!(status(&r, "tinfoil.collection"), Status::Pass);
+    assert_eq!(r.verdict.status, blyss_evidence::checks::Verdict::Fail);
+}
+
+#[test]
+fn tinfoil_collection_shows_the_release_compared_against_and_why_as_facts() {
+    let (b, trust) = collect_latest();
+    let r = audit_at(&b, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.details["fact:tinfoil.collected_release"], "v0.0.38");
+    assert_eq!(
+        c.details["fact:tinfoil.collected_repository"],
+        "tinfoilsh/confidential-model-router"
+    );
+    assert!(c.details["fact:tinfoil.release_choice"]
+        .as_str()
+        .unwrap()
+        .contains("latest release"));
+    assert!(c
+        .evidence
+        .iter()
+        .any(|e| e == "evidence/tinfoil/release.json"));
+}
+
+#[test]
+fn assembled_report_other_than_the_enclave_answer_fails_tinfoil_collection() {
+    let (b, trust) = collect_latest();
+    let bad = edit_assembled(&b, |v| {
+        let mut report =
+            blyss_evidence::collect::tinfoil::report_of(&v["enclaveAttestationReport"]).unwrap();
+        report[0x50] ^= 1; // REPORT_DATA's first byte
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &report).unwrap();
+        v["enclaveAttestationReport"]["body"] = base64::engine::general_purpose::STANDARD
+            .encode(gz.finish().unwrap())
+            .into();
+    });
+    let r = audit_at(&bad, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.status, Status::Fail, "{c:#?}");
+    assert!(
+        c.summary
+            .contains("enclaveAttestationReport of the assembled bundle differs"),
+        "{}",
+        c.summary
+    );
+    // Only that field differs.
+    assert!(!c.summary.contains("digest"), "{}", c.summary);
+}
+
+#[test]
+fn assembled_digest_other_than_the_release_answer_fails_tinfoil_collection() {
+    let (b, trust) = collect_latest();
+    let bad = edit_assembled(&b, |v| v["digest"] = "ab".repeat(32).into());
+    let r = audit_at(&bad, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.status, Status::Fail, "{c:#?}");
+    assert!(
+        c.summary.contains(
+            "digest of the assembled bundle differs from the body of evidence/tinfoil/release.json"
+        ),
+        "{}",
+        c.summary
+    );
+    // The statement's subject is not that digest either.
+    assert_eq!(status(&r, "tinfoil.measurement"), Status::Fail);
+}
+
+#[test]
+fn assembled_sigstore_bundle_vcek_and_certificate_each_differing_from_their_answers_fail_tinfoil_collection(
+) {
+    let (b, trust) = collect_latest();
+    for (field, f) in [
+        (
+            "sigstoreBundle",
+            Box::new(|v: &mut serde_json::Value| {
+                v["sigstoreBundle"]["mediaType"] =
+                    "application/vnd.dev.sigstore.bundle.v0.3+json ".into()
+            }) as Box<dyn Fn(&mut serde_json::Value)>,
+        ),
+        (
+            "vcek",
+            Box::new(|v: &mut serde_json::Value| v["vcek"] = "AAAA".into()),
+        ),
+        (
+            "enclaveCert",
+            Box::new(|v: &mut serde_json::Value| {
+                let pem = v["enclaveCert"].as_str().unwrap().to_string();
+                v["enclaveCert"] = format!("{pem}\n").into()
+            }),
+        ),
+        (
+            "domain",
+            Box::new(|v: &mut serde_json::Value| v["domain"] = "inference.tinfoil.sh".into()),
+        ),
+    ] {
+        let r = audit_at(&edit_assembled(&b, f), &trust, Scope::Attestation);
+        let c = one(&r, "tinfoil.collection", None);
+        assert_eq!(c.status, Status::Fail, "{field}: {c:#?}");
+        assert!(
+            c.summary.starts_with(&format!("{field} ")),
+            "{field}: {}",
+            c.summary
+        );
+    }
+}
+
+#[test]
+fn answers_without_the_collection_record_fail_tinfoil_collection() {
+    let (b, trust) = collect_latest();
+    let bad = resealed(&b, |m| {
+        m.remove("tinfoil/collect.json");
+    });
+    let r = audit_at(&bad, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.status, Status::Fail, "{c:#?}");
+    assert!(
+        c.summary.contains("without the collection record"),
+        "{}",
+        c.summary
+    );
+}
+
+#[test]
+fn a_piece_the_collector_could_not_fetch_fails_tinfoil_collection_even_when_both_sides_say_null() {
+    let (b, trust) = collect_latest();
+    let bad = resealed(&b, |m| {
+        m.remove("tinfoil/github-attestations.json");
+        let mut v: serde_json::Value = serde_json::from_slice(&m[ASSEMBLED]).unwrap();
+        v["sigstoreBundle"] = serde_json::Value::Null;
+        m.insert(ASSEMBLED.into(), serde_json::to_vec_pretty(&v).unwrap());
+    });
+    let r = audit_at(&bad, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.status, Status::Fail, "{c:#?}");
+    assert!(
+        c.summary.contains("sigstoreBundle: not collected"),
+        "{}",
+        c.summary
+    );
+    assert_eq!(status(&r, "tinfoil.release"), Status::Fail);
+}
+
+#[test]
+fn offline_import_without_collect_record_leaves_tinfoil_collection_not_applicable() {
+    let (b, trust) = collect_latest();
+    let imported = resealed(&b, |m| {
+        m.retain(|p, _| p == ASSEMBLED || p.starts_with("amd/"))
+    });
+    let r = audit_at(&imported, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.status, Status::NotApplicable, "{c:#?}");
+    assert!(
+        c.summary.contains("not an online collection"),
+        "{}",
+        c.summary
+    );
+    assert_eq!(status(&r, "tinfoil.release"), Status::Pass);
+}
