@@ -97,7 +97,18 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
                         .evidence(layout::TINFOIL_BUNDLE)
                 })
                 .collect();
-            out.push(coll);
+            // Consistent answers do not make an unreadable (or TDX) bundle
+            // auditable: never a pass beside four failures.
+            out.push(if coll.status == super::Status::Pass {
+                let mut c = coll;
+                c.status = super::Status::Fail;
+                c.summary = format!(
+                    "the assembled bundle is what the stored answers say, but it cannot be audited: {why}"
+                );
+                c
+            } else {
+                coll
+            });
             return out;
         }
     };

@@ -480,7 +480,7 @@ pub(crate) fn tinfoil_bundle() -> serde_json::Value {
 /// well-known paths, KDS serving its VCEK for the report's chip and TCB
 /// (AMD's real Genoa ASK/ARK), and a GitHub API look-alike serving release
 /// v0.0.38 (`release_body`) and its Sigstore bundle.
-pub(crate) fn tinfoil_world(release_body: &str) -> (World, world::Server) {
+fn tinfoil_world(release_body: &str) -> (World, world::Server) {
     let att = serde_json::to_vec(&tinfoil_bundle()["enclaveAttestationReport"]).unwrap();
     tinfoil_world_serving(att, release_body)
 }

@@ -11,7 +11,7 @@ use blyss_evidence::checks::Status;
 use blyss_evidence::protocol::Protocol;
 use blyss_evidence::trust::TrustSet;
 
-use crate::collect_field_online::{seal, tinfoil_bundle, tinfoil_options, tinfoil_world};
+use crate::collect_field_online::{seal, tinfoil_bundle, tinfoil_options, tinfoil_world_serving};
 use crate::common::snp::one;
 use crate::common::world;
 use base64::Engine;
@@ -29,8 +29,15 @@ fn trust(w: &world::World) -> TrustSet {
 }
 
 fn collect_latest() -> (Bundle, TrustSet) {
+    let att = serde_json::to_vec(&tinfoil_bundle()["enclaveAttestationReport"]).unwrap();
+    collect_serving(att)
+}
+
+/// Collects (latest release) from the world whose enclave serves `att` as
+/// its attestation.
+fn collect_serving(att: Vec<u8>) -> (Bundle, TrustSet) {
     let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
-    let (w, gh) = tinfoil_world(&format!("Release v0.0.38\n\nDigest: `{digest}`\n"));
+    let (w, gh) = tinfoil_world_serving(att, &format!("Release v0.0.38\n\nDigest: `{digest}`\n"));
     let trust = trust(&w);
     let c = blyss_evidence::collect::collect(&tinfoil_options(&w, &gh), &trust).unwrap();
     (seal(c), trust)
@@ -322,4 +329,104 @@ fn offline_import_without_collect_record_leaves_tinfoil_collection_not_applicabl
         c.summary
     );
     assert_eq!(status(&r, "tinfoil.release"), Status::Pass);
+}
+
+/// An enclave answering with a format the audit does not know (here an
+/// SNP-looking `…/sev-snp-guest/v3` around the real report): the assembled
+/// bundle faithfully repeats the answers, yet cannot be audited, so
+/// `tinfoil.collection` fails beside the four others instead of passing.
+#[test]
+fn faithfully_assembled_but_unreadable_bundle_fails_tinfoil_collection_with_the_other_four() {
+    let mut att = tinfoil_bundle()["enclaveAttestationReport"].clone();
+    att["format"] = "https://tinfoil.sh/predicate/sev-snp-guest/v3".into();
+    let (b, trust) = collect_serving(serde_json::to_vec(&att).unwrap());
+    let r = audit_at(&b, &trust, Scope::Attestation);
+    for id in [
+        "tinfoil.release",
+        "tinfoil.measurement",
+        "tinfoil.config",
+        "tinfoil.images",
+    ] {
+        assert_eq!(status(&r, id), Status::Fail, "{id}");
+    }
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.status, Status::Fail, "{c:#?}");
+    assert!(
+        c.summary
+            .contains("is what the stored answers say, but it cannot be audited")
+            && c.summary.contains("not a known report format"),
+        "{}",
+        c.summary
+    );
+}
+
+/// A TDX enclave collected online: nothing is judged as passing in the
+/// `tinfoil` family (no VCEK was fetched, the format is not supported).
+#[test]
+fn online_tdx_enclave_fails_every_tinfoil_check_including_tinfoil_collection() {
+    let tdx = serde_json::to_vec(&serde_json::json!({
+        "format": "https://tinfoil.sh/predicate/tdx-guest/v2",
+        "body": "H4sIAAAAAAAA/wMAAAAAAAAAAAA=",
+    }))
+    .unwrap();
+    let (b, trust) = collect_serving(tdx);
+    let r = audit_at(&b, &trust, Scope::Attestation);
+    let fam: Vec<_> = r
+        .checks
+        .iter()
+        .filter(|c| c.id.starts_with("tinfoil."))
+        .collect();
+    assert_eq!(fam.len(), 5, "{fam:#?}");
+    assert!(fam.iter().all(|c| c.status == Status::Fail), "{fam:#?}");
+    assert!(one(&r, "tinfoil.release", None).summary.contains("TDX"));
+}
+
+/// `--tinfoil-release` given and a release body without a digest: the
+/// audit re-derives the digest from the stored `tinfoil.hash` asset and
+/// shows the explicit choice; an asset whose digest is not the assembled
+/// one fails.
+#[test]
+fn explicit_release_digest_is_re_derived_from_the_stored_tinfoil_hash_asset() {
+    let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
+    let att = serde_json::to_vec(&tinfoil_bundle()["enclaveAttestationReport"]).unwrap();
+    let (w, gh) = tinfoil_world_serving(att, "Release notes without a digest");
+    gh.serve(
+        "/tinfoilsh/confidential-model-router/releases/download/v0.0.38/tinfoil.hash",
+        "application/octet-stream",
+        format!("{digest}\n").into_bytes(),
+    );
+    let trust = trust(&w);
+    let mut o = tinfoil_options(&w, &gh);
+    o.tinfoil.release = Some("v0.0.38".into());
+    let b = seal(blyss_evidence::collect::collect(&o, &trust).unwrap());
+    let r = audit_at(&b, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.status, Status::Pass, "{c:#?}");
+    assert!(c.details["fact:tinfoil.release_choice"]
+        .as_str()
+        .unwrap()
+        .contains("given explicitly"));
+    assert!(c.details["re_derived"]
+        .as_str()
+        .unwrap()
+        .contains("digest = evidence/tinfoil/tinfoil.hash"));
+    let bad = resealed(&b, |m| {
+        m.insert(
+            "tinfoil/tinfoil.hash".into(),
+            format!("{}\n", "cd".repeat(32)).into_bytes(),
+        );
+    });
+    let c = one(
+        &audit_at(&bad, &trust, Scope::Attestation),
+        "tinfoil.collection",
+        None,
+    )
+    .clone();
+    assert_eq!(c.status, Status::Fail, "{c:#?}");
+    assert!(
+        c.summary
+            .contains("digest of the assembled bundle differs from evidence/tinfoil/tinfoil.hash"),
+        "{}",
+        c.summary
+    );
 }
