@@ -20,6 +20,9 @@
 //! * `tinfoil.images`: each container image the config names, one result
 //!   each; an image pinned by tag only is a warning (a tag is mutable and
 //!   proves nothing about the bytes that ran).
+//! * `tinfoil.collection`: for an online collection, every field of the
+//!   assembled bundle equals its re-derivation from the answers stored as
+//!   received (see [`collection`]); not applicable to the offline import.
 //!
 //! The statement is read only from the payload `tinfoil.release` verified:
 //! when the release does not verify, the three others fail (an unverified
@@ -584,17 +587,17 @@ fn collection(ctx: &Context, sec: &TinfoilSection, assembled: &[u8]) -> CheckRes
         ));
     }
     let shown = |s: &str| crate::util::visible(s).into_owned();
-    // The release compared against, and why: facts, whatever else holds.
-    for (k, fact) in [
-        ("repository", "fact:tinfoil.collected_repository"),
-        ("release", "fact:tinfoil.collected_release"),
-        ("why", "fact:tinfoil.release_choice"),
-        ("digest_from", "fact:tinfoil.digest_from"),
-    ] {
-        if let Some(v) = rec_str(k) {
-            r = r.detail(fact, shown(v));
-        }
-    }
+    // The release compared against, and why (facts when the check passes;
+    // shown as plain details otherwise).
+    let recorded: Vec<(&str, String)> = [
+        ("repository", "tinfoil.collected_repository"),
+        ("release", "tinfoil.collected_release"),
+        ("why", "tinfoil.release_choice"),
+        ("digest_from", "tinfoil.digest_from"),
+    ]
+    .into_iter()
+    .filter_map(|(k, name)| rec_str(k).map(|v| (name, shown(v))))
+    .collect();
     if let Some(repo) = rec_str("repository") {
         if repo != sec.repository {
             problems.push(format!(
@@ -791,6 +794,13 @@ fn collection(ctx: &Context, sec: &TinfoilSection, assembled: &[u8]) -> CheckRes
     };
     if !notes.is_empty() {
         r = r.detail("re_derived", notes.join("; "));
+    }
+    for (name, v) in recorded {
+        r = if r.status == super::Status::Pass {
+            r.detail(&format!("fact:{name}"), v)
+        } else {
+            r.detail(name, v)
+        };
     }
     for m in ANSWERS.iter().chain([&layout::KDS_VCEK]) {
         if ctx.member(m).is_some() {

@@ -193,6 +193,20 @@ fn tinfoil_collection_shows_the_release_compared_against_and_why_as_facts() {
         .evidence
         .iter()
         .any(|e| e == "evidence/tinfoil/release.json"));
+    // Headline facts of the report (terminal, Markdown).
+    let facts = blyss_evidence::report::tinfoil_facts(&r);
+    assert!(
+        facts
+            .iter()
+            .any(|(l, v)| *l == "release compared against" && v == "v0.0.38"),
+        "{facts:?}"
+    );
+    // Not established: shown, but not as a fact.
+    let bad = edit_assembled(&b, |v| v["digest"] = "ab".repeat(32).into());
+    let r = audit_at(&bad, &trust, Scope::Attestation);
+    let c = one(&r, "tinfoil.collection", None);
+    assert_eq!(c.details["tinfoil.collected_release"], "v0.0.38");
+    assert!(!r.facts.contains_key("tinfoil.collected_release"));
 }
 
 #[test]
