@@ -444,3 +444,86 @@ fn explicit_release_digest_is_re_derived_from_the_stored_tinfoil_hash_asset() {
         c.summary
     );
 }
+
+/// The same flow through the binary, in the two commands a reviewer types:
+/// `collect https://<enclave> --protocol tinfoil` then `audit --protocol
+/// tinfoil --at …`. The audit exits 1 (audit failed: the loopback key is
+/// not the attested one) and its JSON report says which checks did what.
+#[test]
+fn cli_collect_then_audit_of_a_tinfoil_enclave_exits_1_on_the_loopback_binding_with_the_release_passing(
+) {
+    let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
+    let att = serde_json::to_vec(&tinfoil_bundle()["enclaveAttestationReport"]).unwrap();
+    let (w, gh) = tinfoil_world_serving(att, &format!("Digest: `{digest}`"));
+    // The world's trust file plus the production Sigstore root.
+    let mut tf: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(w.trust_file()).unwrap()).unwrap();
+    std::fs::write(
+        w.path("sigstore-root.json"),
+        TrustSet::production().sigstore_trusted_root.unwrap(),
+    )
+    .unwrap();
+    tf["sigstore"] = serde_json::json!({"trusted_root": "sigstore-root.json"});
+    let trust_file = w.path("tinfoil-trust.json");
+    std::fs::write(&trust_file, serde_json::to_vec(&tf).unwrap()).unwrap();
+    let key = w.path("collector.key");
+    keys::write_pair(&keys::generate(), &key).unwrap();
+    let out = w.path("tinfoil.zip");
+    let bin = || {
+        let mut c = assert_cmd::Command::cargo_bin("blyss-evidence").unwrap();
+        c.env("SOURCE_DATE_EPOCH", "1764374400")
+            .env_remove("XDG_CONFIG_HOME");
+        c
+    };
+    let s = |p: &std::path::Path| p.display().to_string();
+    let o = bin()
+        .arg("collect")
+        .arg(w.url())
+        .args(["--protocol", "tinfoil", "-o", &s(&out), "--key", &s(&key)])
+        .args(["--trust", &s(&trust_file), "--kds-url", &w.kds.url()])
+        .args(["--log-list-url", &w.ct.list_url, "--no-images"])
+        .args(["--github-api-url", &gh.url(), "--github-url", &gh.url()])
+        .args([
+            "--connect-timeout",
+            "2",
+            "--read-timeout",
+            "2",
+            "--timeout",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json = w.path("report.json");
+    let o = bin()
+        .arg("audit")
+        .arg(&out)
+        .args([
+            "--protocol",
+            "tinfoil",
+            "--at",
+            AT,
+            "--scope",
+            "attestation",
+        ])
+        .args(["--trust", &s(&trust_file), "--json", &s(&json)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: Report = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for id in [
+        "tinfoil.release",
+        "tinfoil.measurement",
+        "tinfoil.config",
+        "tinfoil.collection",
+    ] {
+        assert_eq!(status(&r, id), Status::Pass, "{id}");
+    }
+    assert_eq!(status(&r, "tinfoil.images"), Status::Warn);
+    assert_eq!(status(&r, "tls.binding"), Status::Fail);
+}
