@@ -20,6 +20,9 @@
 //! * `tinfoil.images`: each container image the config names, one result
 //!   each; an image pinned by tag only is a warning (a tag is mutable and
 //!   proves nothing about the bytes that ran).
+//! * `tinfoil.collection`: for an online collection, every field of the
+//!   assembled bundle equals its re-derivation from the answers stored as
+//!   received (see [`collection`]); not applicable to the offline import.
 //!
 //! The statement is read only from the payload `tinfoil.release` verified:
 //! when the release does not verify, the three others fail (an unverified
@@ -46,7 +49,11 @@ const IMAGES: (&str, &str) = (
     "tinfoil.images",
     "Container images of the launch configuration",
 );
-const ALL: [(&str, &str); 4] = [RELEASE, MEASUREMENT, CONFIG, IMAGES];
+const COLLECTION: (&str, &str) = (
+    "tinfoil.collection",
+    "Assembled bundle re-derived from the collected answers",
+);
+const ALL: [(&str, &str); 5] = [RELEASE, MEASUREMENT, CONFIG, IMAGES, COLLECTION];
 
 /// The payload type of an in-toto statement in DSSE.
 const IN_TOTO: &str = "application/vnd.in-toto+json";
@@ -78,13 +85,34 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         }
         (Some(s), Some(b)) => (s, b),
     };
+    // Judged on its own: it says which piece of an online collection is
+    // missing or differs even when the assembled file cannot be parsed.
+    let coll = collection(ctx, sec, bytes).spec(SPEC);
     let tb = match TinfoilBundle::parse(bytes) {
         Ok(t) => t,
         Err(e) => {
             let why = format!("{}: {e}", layout::TINFOIL_BUNDLE);
-            return all(&|id, t| {
-                CheckResult::fail(id, t, why.clone()).evidence(layout::TINFOIL_BUNDLE)
+            let mut out: Vec<CheckResult> = ALL[..4]
+                .iter()
+                .map(|(id, t)| {
+                    CheckResult::fail(id, t, why.clone())
+                        .spec(SPEC)
+                        .evidence(layout::TINFOIL_BUNDLE)
+                })
+                .collect();
+            // Consistent answers do not make an unreadable (or TDX) bundle
+            // auditable: never a pass beside four failures.
+            out.push(if coll.status == super::Status::Pass {
+                let mut c = coll;
+                c.status = super::Status::Fail;
+                c.summary = format!(
+                    "the assembled bundle is what the stored answers say, but it cannot be audited: {why}"
+                );
+                c
+            } else {
+                coll
             });
+            return out;
         }
     };
     let v = verify_release(ctx, sec, &tb);
@@ -129,9 +157,12 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
     ));
     out.push(config(&stmt));
     out.extend(images(&stmt));
-    out.into_iter()
+    let mut out: Vec<CheckResult> = out
+        .into_iter()
         .map(|r| r.spec(SPEC).evidence(layout::TINFOIL_BUNDLE))
-        .collect()
+        .collect();
+    out.push(coll);
+    out
 }
 
 /// The statement as `tinfoil.release` left it.
@@ -460,6 +491,323 @@ fn images(st: &Judged) -> Vec<CheckResult> {
                 .expected("an image reference pinned by digest (repository@sha256:…)")
         })
         .collect()
+}
+
+/// Members an online collection stores as received beside the assembled
+/// bundle (`collect::tinfoil`; `protocol/tinfoil-collect.md`).
+const COLLECT_RECORD: &str = "evidence/tinfoil/collect.json";
+const ENCLAVE_ATTESTATION: &str = "evidence/tinfoil/enclave-attestation.json";
+const ENCLAVE_CERTIFICATE: &str = "evidence/tinfoil/enclave-certificate.json";
+const RELEASE_ANSWER: &str = "evidence/tinfoil/release.json";
+const TINFOIL_HASH: &str = "evidence/tinfoil/tinfoil.hash";
+const ATTESTATIONS_ANSWER: &str = "evidence/tinfoil/github-attestations.json";
+const ANSWERS: [&str; 5] = [
+    ENCLAVE_ATTESTATION,
+    ENCLAVE_CERTIFICATE,
+    RELEASE_ANSWER,
+    TINFOIL_HASH,
+    ATTESTATIONS_ANSWER,
+];
+/// The schema of `tinfoil/collect.json`.
+const COLLECT_SCHEMA: &str = "blyss-evidence.tinfoil-collect/v1";
+
+/// `tinfoil.collection`: an online collection ASSEMBLES
+/// `tinfoil/attestation-bundle.json` (the member every other check reads)
+/// from the answers it stored as received beside it. Taking the assembled
+/// file on the collector's word would let a collector (buggy or hostile)
+/// show the audit a report, digest or Sigstore bundle that no server sent,
+/// so every field is re-derived here from the stored answers and any
+/// difference fails: `enclaveAttestationReport` from the enclave's
+/// attestation answer, `digest` from the release answer (its body, else the
+/// `tinfoil.hash` asset) and the collection record, `sigstoreBundle` from
+/// GitHub's attestations answer (`attestations[0].bundle`), `vcek` from the
+/// KDS VCEK, `enclaveCert` from the enclave's certificate answer (never
+/// from the handshake: `tls.binding` judges the handshake), `domain` from
+/// the enclave URL of the record. A piece the collector could not fetch is
+/// a failure too: the collection is incomplete. Without `tinfoil/collect.json`
+/// (the offline import: the file is Tinfoil's as served) the check is not
+/// applicable, unless as-received answers are present without their record
+/// (then it fails: answers without the record that says what they are).
+fn collection(ctx: &Context, sec: &TinfoilSection, assembled: &[u8]) -> CheckResult {
+    let (id, title) = COLLECTION;
+    let expected = format!(
+        "each field of {} equal to its value re-derived from the answers stored beside it ({})",
+        layout::TINFOIL_BUNDLE,
+        ANSWERS.join(", ")
+    );
+    let present: Vec<&str> = ANSWERS
+        .iter()
+        .copied()
+        .filter(|m| ctx.member(m).is_some())
+        .collect();
+    if ctx.member(COLLECT_RECORD).is_none() {
+        if present.is_empty() {
+            return CheckResult::not_applicable(
+                id,
+                title,
+                format!(
+                    "no {COLLECT_RECORD}: not an online collection (the offline import stores Tinfoil's bundle as served; there are no answers to re-derive it from)"
+                ),
+            )
+            .evidence(layout::TINFOIL_BUNDLE);
+        }
+        let mut r = CheckResult::fail(
+            id,
+            title,
+            format!(
+                "as-received answers of an online collection ({}) without the collection record {COLLECT_RECORD}: nothing says what they were fetched for",
+                present.join(", ")
+            ),
+        )
+        .expected(expected);
+        for m in present {
+            r = r.evidence(m);
+        }
+        return r;
+    }
+    let mut problems: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let mut r = CheckResult::pass(id, title, "").evidence(COLLECT_RECORD);
+    let json = |m: &str, problems: &mut Vec<String>| -> Option<serde_json::Value> {
+        let b = ctx.member(m)?;
+        match crate::evidence::tinfoil::parse_json_unique(b) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(format!("{m}: {e}"));
+                None
+            }
+        }
+    };
+    let rec = json(COLLECT_RECORD, &mut problems).unwrap_or(serde_json::Value::Null);
+    let rec_str = |k: &str| rec.get(k).and_then(serde_json::Value::as_str);
+    if !rec.is_null() && rec_str("schema") != Some(COLLECT_SCHEMA) {
+        problems.push(format!(
+            "{COLLECT_RECORD}: schema {:?}, expected {COLLECT_SCHEMA}",
+            crate::util::visible(rec_str("schema").unwrap_or("(none)"))
+        ));
+    }
+    let shown = |s: &str| crate::util::visible(s).into_owned();
+    // The release compared against, and why (facts when the check passes;
+    // shown as plain details otherwise).
+    let recorded: Vec<(&str, String)> = [
+        ("repository", "tinfoil.collected_repository"),
+        ("release", "tinfoil.collected_release"),
+        ("why", "tinfoil.release_choice"),
+        ("digest_from", "tinfoil.digest_from"),
+    ]
+    .into_iter()
+    .filter_map(|(k, name)| rec_str(k).map(|v| (name, shown(v))))
+    .collect();
+    if let Some(repo) = rec_str("repository") {
+        if repo != sec.repository {
+            problems.push(format!(
+                "the release was read from repository {}, but the protocol's release repository is {}: the digest compared is another repository's",
+                shown(repo),
+                sec.repository
+            ));
+        }
+    }
+    let asm = match crate::evidence::tinfoil::parse_json_unique(assembled) {
+        Ok(v) if v.is_object() => v,
+        Ok(_) => {
+            problems.push(format!("{}: not a JSON object", layout::TINFOIL_BUNDLE));
+            serde_json::Value::Null
+        }
+        Err(e) => {
+            problems.push(format!("{}: {e}", layout::TINFOIL_BUNDLE));
+            serde_json::Value::Null
+        }
+    };
+    let null = serde_json::Value::Null;
+    let field = |k: &str| asm.get(k).unwrap_or(&null);
+    // Compares one field with its re-derivation; `None`: not collected.
+    let compare = |name: &str,
+                   derived: Option<serde_json::Value>,
+                   from: &str,
+                   problems: &mut Vec<String>,
+                   notes: &mut Vec<String>| {
+        let got = field(name);
+        match derived {
+            None => problems.push(format!(
+                "{name}: not collected ({from} is missing or unusable), the assembled bundle holds {}",
+                if got.is_null() { "null" } else { "a value no stored answer supports" }
+            )),
+            Some(d) if &d == got => notes.push(format!("{name} = {from}")),
+            Some(_) => problems.push(format!(
+                "{name} of the assembled bundle differs from {from}: the collector's bundle is not what was received"
+            )),
+        }
+    };
+    // enclaveAttestationReport: the enclave's answer, `format` and `body`.
+    let att = json(ENCLAVE_ATTESTATION, &mut problems);
+    let derived = att.as_ref().map(|a| {
+        serde_json::json!({
+            "format": a.get("format").cloned().unwrap_or(serde_json::Value::Null),
+            "body": a.get("body").cloned().unwrap_or(serde_json::Value::Null),
+        })
+    });
+    compare(
+        "enclaveAttestationReport",
+        derived,
+        &format!("{ENCLAVE_ATTESTATION} (format, body)"),
+        &mut problems,
+        &mut notes,
+    );
+    // digest: the release answer's body, else the tinfoil.hash asset; the
+    // tag must be the one the record names.
+    let rel = json(RELEASE_ANSWER, &mut problems);
+    let derived_digest = rel.as_ref().and_then(|rel| {
+        let tag = rel.get("tag_name").and_then(serde_json::Value::as_str);
+        if tag != rec_str("release") {
+            problems.push(format!(
+                "{RELEASE_ANSWER} is release {}, but {COLLECT_RECORD} says {}",
+                shown(tag.unwrap_or("(none)")),
+                shown(rec_str("release").unwrap_or("(none)"))
+            ));
+        }
+        if let Some(d) = rel
+            .get("body")
+            .and_then(serde_json::Value::as_str)
+            .and_then(crate::evidence::tinfoil::digest_in_release_body)
+        {
+            return Some((d, format!("the body of {RELEASE_ANSWER}")));
+        }
+        let h = ctx.member(TINFOIL_HASH)?;
+        let t = String::from_utf8_lossy(h).trim().to_ascii_lowercase();
+        (t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| (t, TINFOIL_HASH.to_string()))
+    });
+    if let (Some((d, _)), Some(rd)) = (&derived_digest, rec_str("digest")) {
+        if d != rd {
+            problems.push(format!(
+                "{COLLECT_RECORD} records digest {}, but the release answer gives {d}",
+                shown(rd)
+            ));
+        }
+    }
+    let digest_from = derived_digest
+        .as_ref()
+        .map(|(_, f)| f.clone())
+        .unwrap_or_else(|| format!("{RELEASE_ANSWER} (body) or {TINFOIL_HASH}"));
+    compare(
+        "digest",
+        derived_digest.map(|(d, _)| serde_json::Value::from(d)),
+        &digest_from,
+        &mut problems,
+        &mut notes,
+    );
+    // sigstoreBundle: GitHub's attestations answer, the first one.
+    let atts = json(ATTESTATIONS_ANSWER, &mut problems);
+    compare(
+        "sigstoreBundle",
+        atts.and_then(|a| a.pointer("/attestations/0/bundle").cloned()),
+        &format!("{ATTESTATIONS_ANSWER} attestations[0].bundle"),
+        &mut problems,
+        &mut notes,
+    );
+    // vcek: the KDS answer (compared as bytes: one spelling is not the point).
+    let kds = ctx.member(layout::KDS_VCEK);
+    let asm_vcek = field("vcek").as_str().map(|s| {
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, s)
+            .map_err(|e| e.to_string())
+    });
+    match (kds, asm_vcek) {
+        (Some(k), Some(Ok(a))) if a == k => notes.push(format!("vcek = {}", layout::KDS_VCEK)),
+        (Some(_), Some(Ok(_))) => problems.push(format!(
+            "vcek of the assembled bundle differs from {}: the collector's bundle is not what was received",
+            layout::KDS_VCEK
+        )),
+        (_, Some(Err(e))) => problems.push(format!("vcek of the assembled bundle is not base64: {e}")),
+        (None, _) => problems.push(format!(
+            "vcek: not collected ({} is missing)",
+            layout::KDS_VCEK
+        )),
+        (Some(_), None) => problems.push(format!(
+            "vcek: the assembled bundle holds none although {} was fetched",
+            layout::KDS_VCEK
+        )),
+    }
+    // enclaveCert: the enclave's certificate answer.
+    let cert = json(ENCLAVE_CERTIFICATE, &mut problems);
+    compare(
+        "enclaveCert",
+        cert.and_then(|c| c.get("certificate").filter(|c| c.is_string()).cloned()),
+        &format!("{ENCLAVE_CERTIFICATE} certificate"),
+        &mut problems,
+        &mut notes,
+    );
+    // domain: the host of the enclave collected.
+    let host = rec_str("enclave").and_then(|e| {
+        let auth = e.strip_prefix("https://")?.split('/').next()?;
+        Some(match auth.strip_prefix('[') {
+            Some(h) => h.split(']').next()?.to_string(),
+            None => auth
+                .rsplit_once(':')
+                .map(|(h, _)| h)
+                .unwrap_or(auth)
+                .to_string(),
+        })
+    });
+    compare(
+        "domain",
+        host.map(serde_json::Value::from),
+        &format!("the host of {COLLECT_RECORD} enclave"),
+        &mut problems,
+        &mut notes,
+    );
+    if let Some(o) = asm.as_object() {
+        let extra: Vec<&str> = o
+            .keys()
+            .map(String::as_str)
+            .filter(|k| {
+                !matches!(
+                    *k,
+                    "domain"
+                        | "enclaveAttestationReport"
+                        | "digest"
+                        | "sigstoreBundle"
+                        | "vcek"
+                        | "enclaveCert"
+                )
+            })
+            .collect();
+        if !extra.is_empty() {
+            problems.push(format!(
+                "the assembled bundle has fields no answer supports: {}",
+                extra
+                    .iter()
+                    .map(|k| shown(k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    r.summary = if problems.is_empty() {
+        format!(
+            "every field of the assembled bundle re-derived from the stored answers; compared against release {} ({})",
+            shown(rec_str("release").unwrap_or("?")),
+            shown(rec_str("why").unwrap_or("no reason recorded"))
+        )
+    } else {
+        r.status = super::Status::Fail;
+        problems.join("; ")
+    };
+    if !notes.is_empty() {
+        r = r.detail("re_derived", notes.join("; "));
+    }
+    for (name, v) in recorded {
+        r = if r.status == super::Status::Pass {
+            r.detail(&format!("fact:{name}"), v)
+        } else {
+            r.detail(name, v)
+        };
+    }
+    for m in ANSWERS.iter().chain([&layout::KDS_VCEK]) {
+        if ctx.member(m).is_some() {
+            r = r.evidence(*m);
+        }
+    }
+    r.expected(expected).evidence(layout::TINFOIL_BUNDLE)
 }
 
 #[cfg(test)]

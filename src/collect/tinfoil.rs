@@ -127,26 +127,9 @@ pub fn valid_tag(t: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'))
 }
 
-/// The digest in a release body, as Tinfoil's clients read it:
-/// `EIF hash: <64 hex>` or ``Digest: `<64 hex>` ``.
-pub fn digest_in_release_body(body: &str) -> Option<String> {
-    let after = |marker: &str, closing: Option<char>| -> Option<String> {
-        let mut rest = body;
-        while let Some(i) = rest.find(marker) {
-            let tail = &rest[i + marker.len()..];
-            let hex: String = tail.chars().take(64).collect();
-            if hex.len() == 64
-                && hex.chars().all(|c| c.is_ascii_hexdigit())
-                && closing.is_none_or(|c| tail[64..].starts_with(c))
-            {
-                return Some(hex.to_ascii_lowercase());
-            }
-            rest = &rest[i + marker.len()..];
-        }
-        None
-    };
-    after("EIF hash: ", None).or_else(|| after("Digest: `", Some('`')))
-}
+/// Shared with the audit, which re-derives the digest from the stored
+/// release answer (`tinfoil.collection`).
+pub use crate::evidence::tinfoil::digest_in_release_body;
 
 /// The 1184-byte report from the enclave's `{"format", "body"}` document.
 pub fn report_of(doc: &Value) -> Result<Vec<u8>, String> {

@@ -227,6 +227,29 @@ impl TinfoilBundle {
     }
 }
 
+/// The digest in a release body, as Tinfoil's clients read it:
+/// `EIF hash: <64 hex>` or ``Digest: `<64 hex>` `` (the first well-formed
+/// one; the collector and the audit's `tinfoil.collection` read it here, so
+/// both read a release the same way).
+pub fn digest_in_release_body(body: &str) -> Option<String> {
+    let after = |marker: &str, closing: Option<char>| -> Option<String> {
+        let mut rest = body;
+        while let Some(i) = rest.find(marker) {
+            let tail = &rest[i + marker.len()..];
+            let hex: String = tail.chars().take(64).collect();
+            if hex.len() == 64
+                && hex.chars().all(|c| c.is_ascii_hexdigit())
+                && closing.is_none_or(|c| tail[64..].starts_with(c))
+            {
+                return Some(hex.to_ascii_lowercase());
+            }
+            rest = &rest[i + marker.len()..];
+        }
+        None
+    };
+    after("EIF hash: ", None).or_else(|| after("Digest: `", Some('`')))
+}
+
 /// sha256 of a certificate's SubjectPublicKeyInfo DER.
 pub fn spki_sha256(cert_der: &[u8]) -> Result<[u8; 32], String> {
     use der::{Decode, Encode};
@@ -276,6 +299,25 @@ fn gunzip_capped(data: &[u8], cap: usize) -> Result<Vec<u8>, String> {
     }
     Ok(out)
 }
+
+/// Parses a JSON document stored as received (an answer the online
+/// collector kept), refusing a key given twice anywhere: `serde_json` keeps
+/// the last, another reader the first, and the audit must read each answer
+/// one way only.
+pub fn parse_json_unique(bytes: &[u8]) -> Result<Value, TinfoilError> {
+    if bytes.len() > MAX_ANSWER {
+        return Err(invalid(
+            "(document)",
+            format!("{} bytes, more than the {MAX_ANSWER} read", bytes.len()),
+        ));
+    }
+    unique_keys(bytes)?;
+    serde_json::from_slice(bytes).map_err(|e| TinfoilError::Json(e.to_string()))
+}
+
+/// Largest stored answer re-read by the audit (the collector's cap on a
+/// GitHub answer).
+pub const MAX_ANSWER: usize = 4 * 1024 * 1024;
 
 /// Refuses a JSON text in which some object has a key twice
 /// (`serde_json::Value` silently keeps the last one; another reader may

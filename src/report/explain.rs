@@ -128,11 +128,13 @@ const TINFOIL: Explanation = Explanation {
         "This binary was built by that public workflow at that tag: the launch measurement was signed with a Fulcio certificate issued to the named GitHub Actions workflow of the named repository, and the signature is logged in Rekor (inclusion proof, signed checkpoint, signed entry timestamp), all verified offline against the Sigstore root in the trust set.",
         "It runs in this SNP guest: the AMD-signed report's measurement is the one the release signed.",
         "Behind this TLS key: the report's REPORT_DATA names the key of the enclave certificate (with an offline import, of the certificate in the bundle, not of a live handshake), and the launch configuration shown is the one the measured command line commits to.",
+        "For an online collection: the Tinfoil bundle the other checks read is exactly what the enclave, GitHub and AMD KDS answered, each field re-derived from the answers stored as received (tinfoil.collection).",
     ],
     does_not_prove: &[
         "What the workflow built: the source code at that tag, and the build itself, are not reviewed here; a signed release is only as good as the workflow that produced it.",
         "Whether the model served is the one advertised: the configuration names container images (by tag, a tag proves nothing), not model weights.",
         "That a client connecting today reaches this enclave, unless a TLS handshake was captured and bound (scope full).",
+        "That the release compared against is the one the enclave should run: an online collection compares with the latest release at collection time unless a tag was given, and says which.",
     ],
 };
 

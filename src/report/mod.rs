@@ -22,10 +22,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// when the audit established none (no Tinfoil evidence, or nothing
 /// verified). Values are evidence: callers escape them.
 pub fn tinfoil_facts(r: &Report) -> Vec<(&'static str, String)> {
-    const KEYS: [(&str, &str); 8] = [
+    const KEYS: [(&str, &str); 10] = [
         ("tinfoil.repository", "repository"),
         ("tinfoil.workflow", "workflow"),
         ("tinfoil.tag", "tag"),
+        ("tinfoil.collected_release", "release compared against"),
+        ("tinfoil.release_choice", "why that release"),
         ("tinfoil.rekor_log_index", "Rekor log index"),
         ("tinfoil.rekor_shard_index", "Rekor shard index"),
         ("tinfoil.measurement", "measurement"),

@@ -24,7 +24,7 @@ fn mid_2025() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_748_736_000).unwrap()
 }
 
-fn seal(c: blyss_evidence::collect::Collected) -> Bundle {
+pub(crate) fn seal(c: blyss_evidence::collect::Collected) -> Bundle {
     let key = keys::generate();
     let bytes = c.builder.seal(blyss_evidence::util::now(), &key).unwrap();
     Bundle::from_bytes(&bytes, "online.zip").unwrap()
@@ -466,7 +466,7 @@ fn cli_import_with_fetch_rims_and_fetch_ocsp_writes_a_bundle_with_both() {
 
 const TINFOIL_REPO: &str = "tinfoilsh/confidential-model-router";
 
-fn tinfoil_bundle() -> serde_json::Value {
+pub(crate) fn tinfoil_bundle() -> serde_json::Value {
     serde_json::from_slice(
         &std::fs::read(root().join(
             "fixtures/field/tinfoil-bundle-inference-genoa-v3-sigstore/attestation-bundle.json",
@@ -486,7 +486,7 @@ fn tinfoil_world(release_body: &str) -> (World, world::Server) {
 }
 
 /// [`tinfoil_world`] with this enclave attestation document.
-fn tinfoil_world_serving(att: Vec<u8>, release_body: &str) -> (World, world::Server) {
+pub(crate) fn tinfoil_world_serving(att: Vec<u8>, release_body: &str) -> (World, world::Server) {
     use base64::Engine;
     let w = World::start();
     let b = tinfoil_bundle();
@@ -534,7 +534,10 @@ fn tinfoil_world_serving(att: Vec<u8>, release_body: &str) -> (World, world::Ser
     (w, gh)
 }
 
-fn tinfoil_options(w: &World, gh: &world::Server) -> blyss_evidence::collect::CollectOptions {
+pub(crate) fn tinfoil_options(
+    w: &World,
+    gh: &world::Server,
+) -> blyss_evidence::collect::CollectOptions {
     let mut o = world::options(w, "tinfoil");
     o.tinfoil.github_api_url = gh.url();
     o.tinfoil.github_url = gh.url();

@@ -64,5 +64,6 @@ mod switch_online;
 mod tamper_campaign;
 mod terminal_safety;
 mod tinfoil;
+mod tinfoil_online;
 mod tls_chain_real;
 mod vlek;
