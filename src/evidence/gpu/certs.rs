@@ -361,34 +361,34 @@ pub fn verify_chain(
 }
 
 pub(crate) fn verify_signature(child: &CertInfo, parent: &CertInfo) -> Result<(), String> {
-    use p384::ecdsa::signature::Verifier;
     use p384::pkcs8::DecodePublicKey;
     let spki = parent.spki_der()?;
-    let key = p384::ecdsa::VerifyingKey::from_public_key_der(&spki)
-        .map_err(|e| format!("issuer key is not P-384: {e}"))?;
     let sig_bytes = child
         .cert
         .signature
         .as_bytes()
         .ok_or("signature has unused bits")?;
-    let sig = p384::ecdsa::Signature::from_der(sig_bytes)
-        .map_err(|e| format!("malformed ECDSA signature: {e}"))?;
     let tbs = child
         .cert
         .tbs_certificate
         .to_der()
         .map_err(|e| e.to_string())?;
+    // The verification is `ring`'s (see `util::verify_p384_sha384`); on a
+    // failure the key and signature are parsed again only to say why.
     let ok = crate::util::memo_verify("ecdsa-p384-sha384", &spki, &tbs, sig_bytes, || {
-        key.verify(&tbs, &sig).is_ok()
+        crate::util::verify_p384_sha384(&spki, &tbs, sig_bytes, false)
     });
     if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "signature does not verify with the key of {}",
-            parent.subject
-        ))
+        return Ok(());
     }
+    p384::ecdsa::VerifyingKey::from_public_key_der(&spki)
+        .map_err(|e| format!("issuer key is not P-384: {e}"))?;
+    p384::ecdsa::Signature::from_der(sig_bytes)
+        .map_err(|e| format!("malformed ECDSA signature: {e}"))?;
+    Err(format!(
+        "signature does not verify with the key of {}",
+        parent.subject
+    ))
 }
 
 /// Decodes one PEM certificate (exactly one block, label CERTIFICATE).

@@ -590,14 +590,22 @@ impl Measurements {
     /// Verifies the response signature with the leaf's SubjectPublicKeyInfo
     /// (DER, P-384).
     pub fn verify(&self, leaf_spki_der: &[u8]) -> Result<(), String> {
-        use p384::ecdsa::signature::Verifier;
         use p384::pkcs8::DecodePublicKey;
-        let key = p384::ecdsa::VerifyingKey::from_public_key_der(leaf_spki_der)
+        // The verification is `ring`'s (see `util::verify_p384_sha384`); on
+        // a failure the key and signature are parsed again only to say why.
+        if crate::util::verify_p384_sha384(
+            leaf_spki_der,
+            &self.signed_message(),
+            &self.response.signature,
+            true,
+        ) {
+            return Ok(());
+        }
+        p384::ecdsa::VerifyingKey::from_public_key_der(leaf_spki_der)
             .map_err(|e| format!("the leaf certificate's key is not a P-384 key: {e}"))?;
-        let sig = p384::ecdsa::Signature::from_slice(&self.response.signature)
+        p384::ecdsa::Signature::from_slice(&self.response.signature)
             .map_err(|e| format!("malformed r‖s signature: {e}"))?;
-        key.verify(&self.signed_message(), &sig)
-            .map_err(|_| "the SPDM signature does not verify over the rebuilt GET_MEASUREMENTS request and MEASUREMENTS response".to_string())
+        Err("the SPDM signature does not verify over the rebuilt GET_MEASUREMENTS request and MEASUREMENTS response".to_string())
     }
 
     /// The data of the opaque field with type `id` (first occurrence), as
