@@ -151,8 +151,9 @@ pub fn run_switches(ctx: &Context) -> Vec<CheckResult> {
     run_kind(ctx, DeviceKind::Switch)
 }
 
-/// The supplied RIMs (member name, text), shared by GPUs and switches.
-fn supplied_rims(ctx: &Context) -> Vec<(String, String)> {
+/// The supplied RIMs (member name, text), shared by GPUs and switches (and
+/// read by `gpu.ocsp` for the RIM signing chains).
+pub(crate) fn supplied_rims(ctx: &Context) -> Vec<(String, String)> {
     let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
     ctx.members_under(&rim_prefix)
         .into_iter()

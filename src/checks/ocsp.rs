@@ -315,18 +315,7 @@ fn run_kind(ctx: &Context, kind: DeviceKind) -> Vec<CheckResult> {
         Ok(d) => d.source.clone(),
         Err(_) => String::new(),
     };
-    let rim_prefix = format!("evidence/{}", nvidia::RIM_DIR);
-    let rims: Vec<(String, String)> = ctx
-        .members_under(&rim_prefix)
-        .into_iter()
-        .map(|p| {
-            let text = ctx
-                .member(p)
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .unwrap_or_default();
-            (p.to_string(), text)
-        })
-        .collect();
+    let rims = super::gpu::supplied_rims(ctx);
     // GPUs: the document's come first in `gpu.*` numbering.
     let doc_gpus: Vec<GpuEvidence> = match ctx.doc {
         Ok(d) => d

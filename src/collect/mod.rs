@@ -624,11 +624,22 @@ pub fn collect(opts: &CollectOptions, trust: &TrustSet) -> Result<Collected, Col
         Ok(())
     });
     fatal?;
-    let mut collected = ev.finish(opts.strict)?;
-    collected.builder.redirects = ctx
-        .redirects
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
+    seal(ctx, ev, opts.strict)
+}
+
+/// Ends a collection: the evidence (fatal under `--strict` if anything
+/// failed) plus every redirect chain followed, for the signed statement.
+pub(crate) fn seal(
+    ctx: CollectCtx<'_>,
+    ev: Evidence,
+    strict: bool,
+) -> Result<Collected, CollectError> {
+    let mut collected = ev.finish(strict)?;
+    collected.builder.redirects.extend(
+        ctx.redirects
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
     Ok(collected)
 }
 
@@ -678,13 +689,7 @@ pub fn fetch_for_import(
     let ev = Evidence::from_builder(builder);
     record_unsafe(opts, &ev);
     nvidia::collect(&ctx, &opts.nvidia, gpus, supplied_rims, &ev);
-    let mut collected = ev.finish(opts.strict)?;
-    collected.builder.redirects.extend(
-        ctx.redirects
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner()),
-    );
-    Ok(collected)
+    seal(ctx, ev, opts.strict)
 }
 
 /// Stores the chain of the connection that delivered the document as

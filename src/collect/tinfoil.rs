@@ -435,12 +435,7 @@ pub fn collect(
         Ok(())
     });
     fatal?;
-    let mut collected = ev.finish(opts.strict)?;
-    collected.builder.redirects = ctx
-        .redirects
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
-    Ok(collected)
+    super::seal(ctx, ev, opts.strict)
 }
 
 /// A release: (tag, digest, why it was chosen, where the digest was read).

@@ -3,7 +3,7 @@
 //! as raw bytes in NVIDIA's interchange JSON — from Hopper and Blackwell
 //! GPUs and from NVSwitches alike: the real B200 and LS10 samples are SPDM
 //! 1.1 exchanges in exactly the Hopper layout, differing only in their
-//! opaque field ids ([`OPAQUE_FIELDS`], [`SWITCH_OPAQUE_FIELDS`]). SPDM 1.2
+//! opaque field ids ([`COMMON_OPAQUE_FIELDS`], [`GPU_OPAQUE_FIELDS`], [`SWITCH_OPAQUE_FIELDS`]). SPDM 1.2
 //! signs `hash(signing-context prefix ‖ transcript hash)` instead
 //! (DSP0274 1.2 §15); no real 1.2 report exists to test such a path
 //! against, so 1.2 and later are refused by version (fail closed). We
@@ -35,10 +35,10 @@ pub const MEASUREMENTS: u8 = 0x60;
 /// Length of the raw `r ‖ s` P-384 signature.
 pub const SIGNATURE_LEN: usize = 96;
 
-/// NVIDIA's opaque data field type ids for GPUs (nvtrust
-/// `OpaqueDataParser`, attestation SDK `GpuOpaqueDataType`). Ids 32–36
-/// appear from Blackwell on (the B200 sample carries 33 and 34).
-pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
+/// NVIDIA's opaque data field type ids 1–21, the same on GPUs and NVSwitches
+/// (nvtrust `OpaqueDataParser`, attestation SDK `GpuOpaqueDataType` and
+/// `SwitchOpaqueDataType`).
+pub const COMMON_OPAQUE_FIELDS: &[(u16, &str)] = &[
     (1, "OPAQUE_FIELD_ID_CERT_ISSUER_NAME"),
     (2, "OPAQUE_FIELD_ID_CERT_AUTHORITY_KEY_IDENTIFIER"),
     (3, "OPAQUE_FIELD_ID_DRIVER_VERSION"),
@@ -60,6 +60,11 @@ pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
     (19, "OPAQUE_FIELD_ID_PROJECT_SKU_MOD"),
     (20, "OPAQUE_FIELD_ID_FWID"),
     (21, "OPAQUE_FIELD_ID_PROTECTED_PCIE_STATUS"),
+];
+
+/// GPU meanings of ids from 22 on. Ids 32–36 appear from Blackwell on (the
+/// B200 sample carries 33 and 34).
+pub const GPU_OPAQUE_FIELDS: &[(u16, &str)] = &[
     (22, "OPAQUE_FIELD_ID_SWITCH_PDI"),
     (23, "OPAQUE_FIELD_ID_FLOORSWEPT_PORTS"),
     (24, "OPAQUE_FIELD_ID_POSITION_ID"),
@@ -71,32 +76,9 @@ pub const OPAQUE_FIELDS: &[(u16, &str)] = &[
     (36, "OPAQUE_FIELD_ID_FEATURE_FLAG"),
 ];
 
-/// NVSwitch opaque data field type ids (attestation SDK
-/// `SwitchOpaqueDataType`): ids 1–21 as for GPUs, then the switch's own
-/// meaning of 22–27 (22 is the switch's *own* PDI, where on a GPU it lists
-/// the PDIs of the switches it is linked to).
+/// NVSwitch meanings of ids 22–27 (22 is the switch's *own* PDI, where on a
+/// GPU it lists the PDIs of the switches it is linked to).
 pub const SWITCH_OPAQUE_FIELDS: &[(u16, &str)] = &[
-    (1, "OPAQUE_FIELD_ID_CERT_ISSUER_NAME"),
-    (2, "OPAQUE_FIELD_ID_CERT_AUTHORITY_KEY_IDENTIFIER"),
-    (3, "OPAQUE_FIELD_ID_DRIVER_VERSION"),
-    (4, "OPAQUE_FIELD_ID_GPU_INFO"),
-    (5, "OPAQUE_FIELD_ID_SKU"),
-    (6, "OPAQUE_FIELD_ID_VBIOS_VERSION"),
-    (7, "OPAQUE_FIELD_ID_MANUFACTURER_ID"),
-    (8, "OPAQUE_FIELD_ID_TAMPER_DETECTION"),
-    (9, "OPAQUE_FIELD_ID_SMC"),
-    (10, "OPAQUE_FIELD_ID_VPR"),
-    (11, "OPAQUE_FIELD_ID_NVDEC0_STATUS"),
-    (12, "OPAQUE_FIELD_ID_MSRSCNT"),
-    (13, "OPAQUE_FIELD_ID_CPRINFO"),
-    (14, "OPAQUE_FIELD_ID_BOARD_ID"),
-    (15, "OPAQUE_FIELD_ID_CHIP_SKU"),
-    (16, "OPAQUE_FIELD_ID_CHIP_SKU_MOD"),
-    (17, "OPAQUE_FIELD_ID_PROJECT"),
-    (18, "OPAQUE_FIELD_ID_PROJECT_SKU"),
-    (19, "OPAQUE_FIELD_ID_PROJECT_SKU_MOD"),
-    (20, "OPAQUE_FIELD_ID_FWID"),
-    (21, "OPAQUE_FIELD_ID_PROTECTED_PCIE_STATUS"),
     (22, "OPAQUE_FIELD_ID_DEVICE_PDI"),
     (23, "OPAQUE_FIELD_ID_DISABLED_PORTS"),
     (24, "OPAQUE_FIELD_ID_SWITCH_POSITION_ID"),
@@ -117,12 +99,13 @@ pub const OPAQUE_SYS_ENABLE_STATUS: u16 = 33;
 /// Length of one PDI entry.
 pub const PDI_LEN: usize = 8;
 
-/// The opaque field table of a device kind.
-pub fn opaque_fields(kind: DeviceKind) -> &'static [(u16, &'static str)] {
-    match kind {
-        DeviceKind::Gpu => OPAQUE_FIELDS,
+/// The opaque field table of a device kind: ids 1–21, then its own.
+pub fn opaque_fields(kind: DeviceKind) -> impl Iterator<Item = &'static (u16, &'static str)> {
+    let own = match kind {
+        DeviceKind::Gpu => GPU_OPAQUE_FIELDS,
         DeviceKind::Switch => SWITCH_OPAQUE_FIELDS,
-    }
+    };
+    COMMON_OPAQUE_FIELDS.iter().chain(own)
 }
 
 const DRIVER_VERSION: u16 = 3;
@@ -349,8 +332,7 @@ impl Measurements {
         let mut opaque = Vec::new();
         for (k, v) in fields {
             let fname = format!("{op2}.{k}");
-            let (id, name) = OPAQUE_FIELDS
-                .iter()
+            let (id, name) = opaque_fields(DeviceKind::Gpu)
                 .find(|(_, n)| n == k)
                 .copied()
                 .ok_or_else(|| format!("opaque field `{fname}` has no known type id"))?;
@@ -421,7 +403,6 @@ impl Measurements {
     /// reports use the same SPDM 1.1 layout with the switch's own opaque
     /// field table ([`SWITCH_OPAQUE_FIELDS`]).
     pub fn from_bytes_as(b: &[u8], device: DeviceKind) -> Result<Measurements, String> {
-        let table = opaque_fields(device);
         struct Cur<'a>(&'a [u8], usize);
         impl<'a> Cur<'a> {
             fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
@@ -517,8 +498,7 @@ impl Measurements {
             let id = o.u16("opaque field type")? as u16;
             let size = o.u16("opaque field size")?;
             let data = o.take(size, "opaque field")?.to_vec();
-            let name = table
-                .iter()
+            let name = opaque_fields(device)
                 .find(|(i, _)| *i == id)
                 .map(|(_, n)| *n)
                 .ok_or_else(|| {
@@ -609,8 +589,7 @@ impl Measurements {
     }
 
     /// The data of the opaque field with type `id` (first occurrence), as
-    /// signed. Ids are per device kind ([`OPAQUE_FIELDS`],
-    /// [`SWITCH_OPAQUE_FIELDS`]).
+    /// signed. Ids are per device kind ([`opaque_fields`]).
     pub fn opaque(&self, id: u16) -> Option<&[u8]> {
         self.response
             .opaque
