@@ -142,6 +142,7 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         verified: &verified,
         unverified: unverified.as_ref(),
     };
+    let coll = release_tag_agrees(ctx, coll, &v);
     let mut rel = release_result(ctx, sec, &v);
     if let Some(d) = &tb.domain {
         // Unsigned: shown for what it is, used by no rule.
@@ -163,6 +164,58 @@ pub fn run(ctx: &Context) -> Vec<CheckResult> {
         .collect();
     out.push(coll);
     out
+}
+
+/// An online collection names the release it compared against (the latest,
+/// or `--tinfoil-release`); the Sigstore certificate that signed the digest
+/// that release publishes names the tag it was built from. When both are
+/// established and differ, the collection record says more than the
+/// evidence does — the release notes of one tag publish another tag's
+/// build — and `tinfoil.collection` fails saying so.
+fn release_tag_agrees(
+    ctx: &Context,
+    coll: CheckResult,
+    v: &Result<sigstore::BundleVerification, String>,
+) -> CheckResult {
+    if coll.status != super::Status::Pass {
+        return coll;
+    }
+    let Some(f) = v
+        .as_ref()
+        .ok()
+        .filter(|v| v.passed())
+        .and_then(|v| v.facts.as_ref())
+    else {
+        return coll;
+    };
+    let recorded = ctx
+        .member(COLLECT_RECORD)
+        .and_then(|b| crate::evidence::tinfoil::parse_json_unique(b).ok())
+        .and_then(|r| {
+            r.get("release")
+                .and_then(|t| t.as_str())
+                .map(str::to_string)
+        });
+    let Some(tag) = recorded else {
+        return coll;
+    };
+    let want = format!("refs/tags/{tag}");
+    if f.git_ref == want {
+        return coll.detail(
+            "release_tag_signed",
+            crate::util::visible(&f.git_ref).into_owned(),
+        );
+    }
+    let mut c = coll;
+    c.status = super::Status::Fail;
+    c.summary = format!(
+        "the collector compared against release {}, but the Sigstore certificate that signed its digest was issued for {}: that release publishes another tag's build",
+        crate::util::visible(&tag),
+        crate::util::visible(&f.git_ref)
+    );
+    c.expected = Some(want);
+    c.actual = Some(crate::util::visible(&f.git_ref).into_owned());
+    c
 }
 
 /// The statement as `tinfoil.release` left it.

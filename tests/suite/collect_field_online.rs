@@ -487,6 +487,16 @@ fn tinfoil_world(release_body: &str) -> (World, world::Server) {
 
 /// [`tinfoil_world`] with this enclave attestation document.
 pub(crate) fn tinfoil_world_serving(att: Vec<u8>, release_body: &str) -> (World, world::Server) {
+    tinfoil_world_tagged(att, release_body, "v0.0.38")
+}
+
+/// [`tinfoil_world_serving`] whose GitHub names the release `tag` (the
+/// real Sigstore certificate is for `refs/tags/v0.0.38`).
+pub(crate) fn tinfoil_world_tagged(
+    att: Vec<u8>,
+    release_body: &str,
+    tag: &str,
+) -> (World, world::Server) {
     use base64::Engine;
     let w = World::start();
     let b = tinfoil_bundle();
@@ -512,9 +522,9 @@ pub(crate) fn tinfoil_world_serving(att: Vec<u8>, release_body: &str) -> (World,
     };
     w.serve_kds(&c, &genoa.ark, &genoa.ask);
     let gh = service(&w, "github-api", 40);
-    let rel = serde_json::to_vec(&serde_json::json!({"tag_name": "v0.0.38", "body": release_body}))
-        .unwrap();
-    for p in ["latest", "tags/v0.0.38"] {
+    let rel =
+        serde_json::to_vec(&serde_json::json!({"tag_name": tag, "body": release_body})).unwrap();
+    for p in ["latest".to_string(), format!("tags/{tag}")] {
         gh.serve(
             &format!("/repos/{TINFOIL_REPO}/releases/{p}"),
             "application/json",

@@ -527,3 +527,30 @@ fn cli_collect_then_audit_of_a_tinfoil_enclave_exits_1_on_the_loopback_binding_w
     assert_eq!(status(&r, "tinfoil.images"), Status::Warn);
     assert_eq!(status(&r, "tls.binding"), Status::Fail);
 }
+
+/// The collector compared against a release whose notes publish the digest
+/// of another tag's build (the real certificate is for v0.0.38; GitHub here
+/// calls the latest release v0.0.39): `tinfoil.collection` fails naming
+/// both tags, while the release itself still verifies.
+#[test]
+fn release_whose_notes_publish_another_tags_digest_fails_tinfoil_collection() {
+    let digest = tinfoil_bundle()["digest"].as_str().unwrap().to_string();
+    let att = serde_json::to_vec(&tinfoil_bundle()["enclaveAttestationReport"]).unwrap();
+    let (w, gh) = crate::collect_field_online::tinfoil_world_tagged(
+        att,
+        &format!("Release v0.0.39\n\nDigest: `{digest}`\n"),
+        "v0.0.39",
+    );
+    let trust = trust(&w);
+    let c = blyss_evidence::collect::collect(&tinfoil_options(&w, &gh), &trust).unwrap();
+    let b = seal(c);
+    let r = audit_at(&b, &trust, Scope::Attestation);
+    assert_eq!(status(&r, "tinfoil.release"), Status::Pass);
+    let coll = one(&r, "tinfoil.collection", None);
+    assert_eq!(coll.status, Status::Fail, "{coll:#?}");
+    assert!(
+        coll.summary.contains("v0.0.39") && coll.summary.contains("refs/tags/v0.0.38"),
+        "{}",
+        coll.summary
+    );
+}
