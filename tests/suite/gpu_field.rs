@@ -18,6 +18,7 @@ use blyss_evidence::trust::TrustSet;
 use serde_json::Value;
 
 use crate::common::gpu::{result, root, t};
+use crate::common::nvfield::read;
 
 const C2025: &str = "fixtures/field/nv-h100-2025-drv550.90.07-with-rims-ocsp";
 const C2023: &str = "fixtures/field/nv-h100-nvtrust-2023-drv545";
@@ -31,10 +32,6 @@ const VBIOS_2023_PROD: &str = "vbios_rim_1010_0200_882_96005E0001_PROD.swidtag";
 const AT_2025: &str = "2025-08-21T00:00:00Z";
 /// Inside the 2023 RIM signers' validity (they expired mid-2025).
 const AT_2023: &str = "2024-06-01T00:00:00Z";
-
-fn read(case: &str, f: &str) -> Vec<u8> {
-    std::fs::read(root().join(case).join(f)).unwrap()
-}
 
 fn evidence(case: &str) -> Value {
     serde_json::from_slice(&read(case, "nvidia-evidence.json")).unwrap()

@@ -20,6 +20,7 @@ use serde_json::Value;
 use x509_ocsp::CertStatus;
 
 use crate::common::gpu::{pem, result, root, t, test_trust};
+use crate::common::nvfield::audit_sealed;
 
 #[path = "../../src/evidence/gpu/ocsp/testca.rs"]
 #[allow(dead_code)]
@@ -60,28 +61,15 @@ fn all_responses() -> Vec<(String, Vec<u8>)> {
 /// Seals the interchange file, both RIMs and `ocsp` (name, bytes) and
 /// audits at `at` (protocol snp-only, which requires `gpu.*`).
 fn audit_with(file: &[u8], ocsp: &[(String, Vec<u8>)], trust: &TrustSet, at: &str) -> Report {
-    let at = t(at);
-    let protocol = Protocol::load("snp-only").unwrap();
-    let mut b = BundleBuilder::new("file", &protocol.id, at);
-    b.add("gpu/nvidia-evidence.json", file.to_vec(), Source::file(at))
-        .unwrap();
-    for n in [DRV, VBIOS] {
-        b.add(&format!("gpu/rims/{n}"), read(n), Source::file(at))
-            .unwrap();
-    }
-    for (n, r) in ocsp {
-        b.add(&format!("gpu/ocsp/{n}"), r.clone(), Source::file(at))
-            .unwrap();
-    }
-    let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
-    let zip = b.seal(at, &key).unwrap();
-    let bundle = Bundle::from_bytes(&zip, "gpu-ocsp.zip").unwrap();
-    let opts = AuditOptions {
-        scope: Scope::Attestation,
-        at: Some(at),
-        ..AuditOptions::default()
-    };
-    audit(&bundle, &protocol, trust, &opts, at)
+    let members: Vec<(String, Vec<u8>)> =
+        std::iter::once(("gpu/nvidia-evidence.json".to_string(), file.to_vec()))
+            .chain([DRV, VBIOS].map(|n| (format!("gpu/rims/{n}"), read(n))))
+            .chain(
+                ocsp.iter()
+                    .map(|(n, r)| (format!("gpu/ocsp/{n}"), r.clone())),
+            )
+            .collect();
+    audit_sealed(&members, trust, at)
 }
 
 fn audit_real(ocsp: &[(String, Vec<u8>)], at: &str) -> Report {

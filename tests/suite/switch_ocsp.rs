@@ -8,16 +8,15 @@
 //! with the TEST-ONLY PKI of the OCSP tests under a TEST-ONLY trust set.
 
 use base64::Engine;
-use blyss_evidence::audit::audit;
-use blyss_evidence::bundle::{keys, Bundle, BundleBuilder, Source};
-use blyss_evidence::checks::{AuditOptions, CheckResult, Scope, Status};
-use blyss_evidence::protocol::Protocol;
+use blyss_evidence::bundle::Bundle;
+use blyss_evidence::checks::{CheckResult, Status};
 use blyss_evidence::report::Report;
 use blyss_evidence::trust::TrustSet;
 use serde_json::Value;
 use x509_ocsp::CertStatus;
 
 use crate::common::gpu::{pem, result, root, t, test_trust};
+use crate::common::nvfield::{audit_sealed, read};
 
 /// The TEST-ONLY PKI and OCSP minter (loaded once, by `gpu_ocsp`).
 use crate::gpu_ocsp::testca;
@@ -35,10 +34,6 @@ const DEVICE_PRODUCED: &str = "2025-08-21T06:47:08Z";
 /// 2026-05-20 → 2028-05-19) and the test PKI's (2020 → 2049).
 const AT: &str = "2026-06-01T00:00:00Z";
 
-fn read(case: &str, f: &str) -> Vec<u8> {
-    std::fs::read(root().join(case).join(f)).unwrap()
-}
-
 /// Seals `members` (path under `evidence/`, bytes) and `ocsp` answers
 /// (name, bytes) and audits at `at` under protocol snp-only (which requires
 /// `gpu.*` and so every `switch.*` result).
@@ -48,25 +43,15 @@ fn audit_with(
     trust: &TrustSet,
     at: &str,
 ) -> Report {
-    let at = t(at);
-    let protocol = Protocol::load("snp-only").unwrap();
-    let mut b = BundleBuilder::new("file", &protocol.id, at);
-    for (m, bytes) in members {
-        b.add(m, bytes.clone(), Source::file(at)).unwrap();
-    }
-    for (n, r) in ocsp {
-        b.add(&format!("gpu/ocsp/{n}"), r.clone(), Source::file(at))
-            .unwrap();
-    }
-    let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
-    let zip = b.seal(at, &key).unwrap();
-    let bundle = Bundle::from_bytes(&zip, "switch-ocsp.zip").unwrap();
-    let opts = AuditOptions {
-        scope: Scope::Attestation,
-        at: Some(at),
-        ..AuditOptions::default()
-    };
-    audit(&bundle, &protocol, trust, &opts, at)
+    let members: Vec<(String, Vec<u8>)> = members
+        .iter()
+        .cloned()
+        .chain(
+            ocsp.iter()
+                .map(|(n, r)| (format!("gpu/ocsp/{n}"), r.clone())),
+        )
+        .collect();
+    audit_sealed(&members, trust, at)
 }
 
 fn switch_members(file: &[u8], rim: &[u8]) -> Vec<(String, Vec<u8>)> {

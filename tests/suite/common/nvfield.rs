@@ -1,8 +1,8 @@
 //! Support for the NVIDIA field cases imported in NVIDIA's interchange
 //! format (`fixtures/field/nv-*`): seal chosen evidence members into a
 //! bundle and audit it with the production trust set, and edit the SPDM
-//! bytes of an NRAS-shaped file. Used by `blackwell_field` and
-//! `switch_field`.
+//! bytes of an NRAS-shaped file. Used by `blackwell_field`,
+//! `switch_field`, `gpu_ocsp` and `switch_ocsp`.
 #![allow(dead_code)]
 
 use std::process::Command;
@@ -38,15 +38,27 @@ pub fn to_vec(v: &Value) -> Vec<u8> {
 /// Seals `members` (path under `evidence/`, bytes) and RIMs (file name,
 /// bytes) into a bundle under protocol `snp-only` and audits it at `at`.
 pub fn audit_members(members: &[(&str, Vec<u8>)], rims: &[(&str, Vec<u8>)], at: &str) -> Report {
+    let members: Vec<(String, Vec<u8>)> = members
+        .iter()
+        .map(|(m, b)| (m.to_string(), b.clone()))
+        .chain(
+            rims.iter()
+                .map(|(n, r)| (format!("gpu/rims/{n}"), r.clone())),
+        )
+        .collect();
+    audit_sealed(&members, &TrustSet::production(), at)
+}
+
+/// Seals `members` (path under `evidence/`, bytes) with the fixture
+/// collector key and audits the bundle at `at` (scope attestation,
+/// protocol `snp-only`, which requires `gpu.*` and so every `switch.*`
+/// result) under `trust`. The one sealing path of the NVIDIA field tests.
+pub fn audit_sealed(members: &[(String, Vec<u8>)], trust: &TrustSet, at: &str) -> Report {
     let at = t(at);
     let protocol = Protocol::load("snp-only").unwrap();
     let mut b = BundleBuilder::new("file", &protocol.id, at);
     for (m, bytes) in members {
         b.add(m, bytes.clone(), Source::file(at)).unwrap();
-    }
-    for (n, r) in rims {
-        b.add(&format!("gpu/rims/{n}"), r.clone(), Source::file(at))
-            .unwrap();
     }
     let key = keys::load_private(&root().join("fixtures/keys/fixture-collector.key")).unwrap();
     let zip = b.seal(at, &key).unwrap();
@@ -56,7 +68,7 @@ pub fn audit_members(members: &[(&str, Vec<u8>)], rims: &[(&str, Vec<u8>)], at: 
         at: Some(at),
         ..AuditOptions::default()
     };
-    audit(&bundle, &protocol, &TrustSet::production(), &opts, at)
+    audit(&bundle, &protocol, trust, &opts, at)
 }
 
 pub fn status(r: &Report, id: &str, subject: &str) -> Status {
