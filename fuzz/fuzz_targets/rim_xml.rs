@@ -2,9 +2,10 @@
 //! real RIMs (`gpu_evidence` gets JSON seeds, so its mutations rarely form
 //! XML). Properties: no panic; a parsed document canonicalizes, and the
 //! canonical form parses again to the same canonical form (C14N is
-//! idempotent); the parser's caps hold on everything it accepts.
+//! idempotent); the parser's caps hold on everything it accepts; the
+//! RIM-service envelope unwraps or refuses without panicking.
 #![no_main]
-use blyss_evidence::evidence::gpu::{rim, xml};
+use blyss_evidence::evidence::gpu::{rim, rim_service, xml};
 use libfuzzer_sys::fuzz_target;
 
 fn count(e: &xml::Element) -> (usize, usize) {
@@ -34,5 +35,12 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(r) = rim::Rim::parse(rim::RimKind::Vbios, text) {
         let _ = r.verify_signature();
+    }
+    // The RIM-service envelope (`--fetch-rims` members): XML passes through
+    // unchanged; anything else unwraps or is refused, never panics.
+    if let Ok(inner) = rim_service::unwrap("gpu/rims/NV_GPU_DRIVER_GH100_1.json", text) {
+        if !text.trim_start().starts_with('{') {
+            assert_eq!(inner, text);
+        }
     }
 });
